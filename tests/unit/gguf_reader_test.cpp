@@ -1,0 +1,55 @@
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "gguf/file.h"
+#include "support/test_paths.h"
+
+using namespace tandem;
+
+TEST(GgufReader, ReadsStories260K) {
+  auto f = gguf::File::open(test::shared_path("models/stories260K.gguf"));
+  EXPECT_EQ(f.version(), 3u);
+  EXPECT_EQ(f.get_string("general.architecture"), "llama");
+  EXPECT_EQ(f.get_uint("llama.embedding_length"), 64u);
+  EXPECT_EQ(f.get_uint("llama.block_count"), 5u);
+  EXPECT_EQ(f.get_strings("tokenizer.ggml.tokens").size(), 512u);
+  const auto* embd = f.find_tensor("token_embd.weight");
+  ASSERT_NE(embd, nullptr);
+  EXPECT_EQ(embd->type, quant::Type::F32);
+  EXPECT_EQ(embd->dims, (std::vector<uint64_t>{64, 512}));
+  EXPECT_EQ(embd->n_bytes, 64u * 512 * 4);
+  EXPECT_EQ((embd->data - f.bytes()->data()) % f.alignment(), 0);
+}
+
+TEST(GgufReader, ReadsEveryConformanceModel) {
+  for (const char* arch : {"llama", "llama3", "qwen2", "phi3", "gemma2"}) {
+    for (const char* q : {"F32", "Q8_0", "Q4_0", "Q4_K_M"}) {
+      std::string rel = std::string("conformance/") + arch + "/model-" + q + ".gguf";
+      if (!test::shared_exists(rel)) continue;
+      SCOPED_TRACE(rel);
+      auto f = gguf::File::open(test::shared_path(rel));
+      EXPECT_EQ(f.get_string("general.architecture"), arch == std::string("llama3") ? "llama" : arch);
+      EXPECT_GT(f.tensors().size(), 5u);
+    }
+  }
+}
+
+TEST(GgufReader, MissingFileIsAClearError) {
+  try {
+    gguf::File::open("/nonexistent/model.gguf");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/model.gguf"), std::string::npos);
+  }
+}
+
+TEST(GgufReader, TypedGetterNamesTheKey) {
+  auto f = gguf::File::open(test::shared_path("models/stories260K.gguf"));
+  try {
+    f.get_uint("general.architecture");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("general.architecture"), std::string::npos);
+  }
+  EXPECT_FALSE(f.find_uint("no.such.key").has_value());
+}
