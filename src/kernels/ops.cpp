@@ -1,0 +1,64 @@
+#include "kernels/ops.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace tandem::kernels {
+
+void rms_norm(const float* x, const float* w, float* y, int n, float eps) {
+  double sum = 0;  // double: the mean of squares of large activations loses digits in float
+  for (int i = 0; i < n; i++) sum += (double)x[i] * x[i];
+  const float scale = (float)(1.0 / std::sqrt(sum / n + eps));
+  for (int i = 0; i < n; i++) y[i] = x[i] * scale * (w ? w[i] : 1.0f);
+}
+
+void rope(float* x, int n_heads, int head_dim, int rope_dims, float pos, float base, const float* freq_factors,
+          bool adjacent) {
+  const int half = rope_dims / 2;
+  for (int i = 0; i < half; i++) {
+    double theta = pos * std::pow((double)base, -2.0 * i / rope_dims);
+    if (freq_factors) theta /= freq_factors[i];
+    const float c = (float)std::cos(theta), s = (float)std::sin(theta);
+    for (int h = 0; h < n_heads; h++) {
+      float* v = x + (int64_t)h * head_dim;
+      const int a = adjacent ? 2 * i : i;
+      const int b = adjacent ? 2 * i + 1 : i + half;
+      const float x0 = v[a], x1 = v[b];
+      v[a] = x0 * c - x1 * s;
+      v[b] = x0 * s + x1 * c;
+    }
+  }
+}
+
+void silu_mul(float* gate, const float* up, int n) {
+  for (int i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void gelu_tanh_mul(float* gate, const float* up, int n) {
+  constexpr float kSqrt2OverPi = 0.7978845608028654f;
+  for (int i = 0; i < n; i++) {
+    const float x = gate[i];
+    gate[i] = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * x * (1.0f + 0.044715f * x * x))) * up[i];
+  }
+}
+
+void soft_cap(float* x, int n, float cap) {
+  for (int i = 0; i < n; i++) x[i] = cap * std::tanh(x[i] / cap);
+}
+
+void softmax(float* x, int n) {
+  float max = *std::max_element(x, x + n);
+  double sum = 0;
+  for (int i = 0; i < n; i++) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = (float)(1.0 / sum);
+  for (int i = 0; i < n; i++) x[i] *= inv;
+}
+
+void add(float* y, const float* x, int n) {
+  for (int i = 0; i < n; i++) y[i] += x[i];
+}
+
+}  // namespace tandem::kernels

@@ -1,0 +1,22 @@
+// Element-wise and row-wise operations of the forward pass, on float rows.
+#pragma once
+#include <cstdint>
+
+namespace tandem::kernels {
+
+// y = x / sqrt(mean(x^2) + eps) * w   (w may be null: no weight)
+void rms_norm(const float* x, const float* w, float* y, int n, float eps);
+
+// Rotates `n_heads` consecutive heads of `head_dim` floats in place at position `pos`.
+// adjacent: ggml NORM pairs (2i, 2i+1); otherwise NEOX pairs (i, i + rope_dims/2).
+// freq_factors (rope_dims/2 entries, may be null) divide each pair's frequency (llama3).
+void rope(float* x, int n_heads, int head_dim, int rope_dims, float pos, float base, const float* freq_factors,
+          bool adjacent);
+
+void silu_mul(float* gate, const float* up, int n);       // gate = silu(gate) * up
+void gelu_tanh_mul(float* gate, const float* up, int n);  // gate = gelu_tanh(gate) * up
+void soft_cap(float* x, int n, float cap);                // x = cap * tanh(x / cap)
+void softmax(float* x, int n);                            // numerically stable, in place
+void add(float* y, const float* x, int n);
+
+}  // namespace tandem::kernels

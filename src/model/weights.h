@@ -1,0 +1,42 @@
+// The model's tensors, bound by GGUF name and checked against the shapes the
+// hyper-parameters imply. Pointers refer into the mapped file (zero-copy).
+#pragma once
+#include <vector>
+
+#include "gguf/file.h"
+#include "model/hparams.h"
+
+namespace tandem::model {
+
+using Tensor = const gguf::TensorInfo*;  // nullptr: absent (optional tensors only)
+
+struct LayerWeights {
+  Tensor attn_norm = nullptr;
+  Tensor wq = nullptr, wk = nullptr, wv = nullptr, wqkv = nullptr;  // wqkv when Arch::fused_qkv
+  Tensor bq = nullptr, bk = nullptr, bv = nullptr;                  // optional biases (qwen2)
+  Tensor wo = nullptr;
+  Tensor post_attn_norm = nullptr;
+  Tensor ffn_norm = nullptr;
+  Tensor ffn_gate = nullptr, ffn_up = nullptr, ffn_down = nullptr;  // ffn_up is [gate|up] when fused
+  Tensor post_ffn_norm = nullptr;
+};
+
+struct Weights {
+  Tensor token_embd = nullptr;
+  Tensor output_norm = nullptr;
+  Tensor output = nullptr;      // == token_embd when tied
+  Tensor rope_freqs = nullptr;  // llama3 rope scaling factors, optional
+  std::vector<LayerWeights> layers;
+
+  // Binds every tensor the architecture needs; a tandem::Error lists all the
+  // missing or misshapen ones at once.
+  static Weights bind(const gguf::File& file, HParams& hparams);
+};
+
+}  // namespace tandem::model
+
+namespace tandem::model {
+// A 1-D weight (norm, bias, rope factors) as floats: F32 data is used in place,
+// other types are converted once and cached for the life of the process.
+const float* vector_data(Tensor t);
+}  // namespace tandem::model
