@@ -54,11 +54,11 @@ class Parser {
     for (uint64_t i = 0; i < n_kv; i++) read_kv(i);
 
     if (const Value* a = f_.find("general.alignment")) {
-      if (!is_integer(a->type) || a->is_array()) error(0, "general.alignment", "must be an integer");
+      if (!is_integer(a->type) || a->is_array()) error(alignment_at_, "general.alignment", "must be an integer");
       uint64_t align = std::holds_alternative<uint64_t>(a->data) ? std::get<uint64_t>(a->data)
                                                                   : (uint64_t)std::get<int64_t>(a->data);
       if (align == 0 || (align & (align - 1)) != 0 || align > (1u << 20))
-        error(0, "general.alignment", "must be a power of two, got " + std::to_string(align));
+        error(alignment_at_, "general.alignment", "must be a power of two, got " + std::to_string(align));
       f_.alignment_ = (uint32_t)align;
     }
 
@@ -76,6 +76,7 @@ class Parser {
   const uint8_t* data_;
   uint64_t size_;
   uint64_t pos_ = 0;
+  uint64_t alignment_at_ = 0;  // offset of the general.alignment entry, for its errors
 
   uint64_t remaining() const { return size_ - pos_; }
 
@@ -204,6 +205,7 @@ class Parser {
     if (f_.kv_index_.count(key)) error(at, "metadata key '" + key + "'", "duplicate key");
     ValueType type = read_type("type of '" + key + "'");
     Value v = read_value(type, "value of '" + key + "'");
+    if (key == "general.alignment") alignment_at_ = at;
     f_.kv_index_[key] = f_.kv_.size();
     f_.kv_.emplace_back(std::move(key), std::move(v));
   }
@@ -238,7 +240,10 @@ class Parser {
     if (t.dims[0] % traits->block_elems != 0)
       error(type_at, label + " type", "row length " + std::to_string(t.dims[0]) + " is not a multiple of the " +
                                           std::string(traits->name) + " block size " + std::to_string(traits->block_elems));
-    t.n_bytes = t.n_elements / traits->block_elems * traits->block_bytes;
+    const uint64_t n_blocks = t.n_elements / traits->block_elems;
+    if (n_blocks > std::numeric_limits<uint64_t>::max() / traits->block_bytes)
+      error(type_at, label + " dims", "byte size overflows");
+    t.n_bytes = n_blocks * traits->block_bytes;
     uint64_t off_at = pos_;
     t.offset = read<uint64_t>(label + " offset");
     if (t.offset % f_.alignment_ != 0)

@@ -29,6 +29,7 @@ class Writer {
   std::vector<std::pair<std::string, Value>> kv_;
   std::vector<Tensor> tensors_;
   uint32_t alignment() const;
+  std::vector<uint8_t> header_bytes() const;  // through the padding before the first tensor
 };
 
 }  // namespace tandem::gguf

@@ -1,0 +1,19 @@
+// Reference round-to-nearest quantizers, bit-identical to ggml's
+// quantize_row_*_ref for the legacy formats (what llama-quantize writes when no
+// importance matrix is given), plus plain conversion for F32, F16 and BF16.
+// Used by the model quantizer and the KV cache.
+#pragma once
+#include <cstdint>
+
+#include "quant/types.h"
+
+namespace tandem::quant {
+
+// Whether quantize_row accepts `type`: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0.
+bool has_quantizer(Type type);
+
+// n must be a multiple of the type's block size; dst receives n/block_elems blocks.
+// An unsupported type or a bad n is a tandem::Error naming it.
+void quantize_row(Type type, const float* src, void* dst, int64_t n);
+
+}  // namespace tandem::quant
