@@ -1,0 +1,60 @@
+// tandem chat: interactive multi-turn chat with the model's own chat template.
+// Each turn re-renders the whole conversation; the session reuses the KV cache for
+// the unchanged prefix, so a turn only pays for its new tokens.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "sampling_options.h"
+#include "tokenizer/chat_template.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tandem::cli {
+
+void add_chat(CLI::App& app) {
+  auto* cmd = app.add_subcommand("chat", "Chat with a model interactively (one line per message; EOF ends)");
+  static GenerationFlags flags;
+  static std::string system_prompt, template_name;
+  flags.n_predict = -1;
+  flags.add_to(cmd);
+  cmd->add_option("--system", system_prompt, "system prompt");
+  cmd->add_option("--chat-template", template_name, "force a chat template (llama2, llama3, chatml, phi3, gemma, mistral, zephyr, ...)");
+  cmd->callback([] {
+    auto model = model::Model::load(resolve_model_path(flags.model));
+    auto tok = tokenizer::Tokenizer::from_gguf(model->file());
+    const std::string template_text = model->file().find_string("tokenizer.chat_template").value_or("");
+    const std::string bos = tok->bos() >= 0 ? tok->text(tok->bos()) : "";
+    const std::string eos = tok->eos() >= 0 ? tok->text(tok->eos()) : "";
+    std::vector<tokenizer::ChatMessage> messages;
+    if (!system_prompt.empty()) messages.push_back({"system", system_prompt});
+    // Fail before the first prompt if the template is unknown.
+    tokenizer::apply_chat_template(template_text, template_name, {{"user", "x"}}, true, bos, eos);
+
+    generate::Session session(model, *tok, {.n_ctx = flags.n_ctx, .n_threads = flags.threads});
+    const bool interactive = isatty(STDIN_FILENO);
+    std::string line;
+    for (;;) {
+      if (interactive) std::fputs("> ", stdout), std::fflush(stdout);
+      if (!std::getline(std::cin, line)) break;
+      if (line.empty()) continue;
+      messages.push_back({"user", line});
+      std::string rendered = tokenizer::apply_chat_template(template_text, template_name, messages, true, bos, eos);
+      auto prompt = tok->encode(rendered, true, true);
+      auto result = session.generate(prompt, flags.generate_options(), [](std::string_view piece) {
+        std::fwrite(piece.data(), 1, piece.size(), stdout);
+        std::fflush(stdout);
+        return true;
+      });
+      std::fputs("\n", stdout);
+      messages.push_back({"assistant", result.text});
+      if (result.finish == generate::FinishReason::ContextFull) {
+        std::fprintf(stderr, "context full (%d tokens): start a new chat or raise -c\n", session.context().n_ctx());
+        break;
+      }
+    }
+  });
+}
+
+}  // namespace tandem::cli

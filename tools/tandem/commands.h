@@ -1,0 +1,24 @@
+// Each subcommand of the `tandem` CLI lives in its own file and registers itself here.
+#pragma once
+#include <CLI/CLI.hpp>
+#include <string>
+
+#include "core/error.h"
+
+namespace tandem::cli {
+
+void add_run(CLI::App& app);
+void add_chat(CLI::App& app);
+void add_info(CLI::App& app);
+void add_tokenize(CLI::App& app);
+void add_logits(CLI::App& app);
+void add_convert(CLI::App& app);
+void add_perplexity(CLI::App& app);
+
+// -m given, else $TANDEM_MODEL, else ../shared/models/stories260K.gguf; an Error
+// explaining how to get a GGUF when none exists.
+std::string resolve_model_path(const std::string& given);
+// -p TEXT or -f FILE (read byte for byte); Error when both or the file is unreadable.
+std::string read_prompt(const std::string& text, const std::string& file);
+
+}  // namespace tandem::cli

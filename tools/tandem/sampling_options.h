@@ -1,0 +1,46 @@
+// Sampling flags shared by `run` and `chat`.
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include "generate/session.h"
+
+namespace tandem::cli {
+
+struct GenerationFlags {
+  std::string model;
+  int n_predict = 256;
+  int n_ctx = 0;
+  int threads = 0;
+  bool ignore_eos = false;
+  std::vector<std::string> stop;
+  generate::SamplerOptions sampling;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("-m,--model", model, "GGUF file (default: $TANDEM_MODEL, then ../shared/models/stories260K.gguf)");
+    cmd->add_option("-n,--n-predict", n_predict, "tokens to generate (-1: until end of text or context full)");
+    cmd->add_option("-c,--ctx-size", n_ctx, "context size in tokens (0: the model's, capped at 4096)");
+    cmd->add_option("-t,--threads", threads, "threads (0: all cores)");
+    cmd->add_option("--temp", sampling.temperature, "temperature (0: greedy)");
+    cmd->add_option("--top-k", sampling.top_k, "top-k (0: off)");
+    cmd->add_option("--top-p", sampling.top_p, "top-p (1: off)");
+    cmd->add_option("--min-p", sampling.min_p, "min-p (0: off)");
+    cmd->add_option("--repeat-penalty", sampling.repeat_penalty, "repetition penalty (1: off)");
+    cmd->add_option("--repeat-last-n", sampling.repeat_last_n, "tokens the penalties look back over");
+    cmd->add_option("--frequency-penalty", sampling.frequency_penalty, "OpenAI-style frequency penalty");
+    cmd->add_option("--presence-penalty", sampling.presence_penalty, "OpenAI-style presence penalty");
+    cmd->add_option("-s,--seed", sampling.seed, "random seed (same seed, same text)");
+    cmd->add_option("--stop", stop, "stop string (repeatable)");
+    cmd->add_flag("--ignore-eos", ignore_eos, "keep generating past the end-of-text token");
+  }
+
+  generate::GenerateOptions generate_options() const {
+    generate::GenerateOptions o;
+    o.max_tokens = n_predict;
+    o.sampling = sampling;
+    o.stop = stop;
+    o.ignore_eos = ignore_eos;
+    return o;
+  }
+};
+
+}  // namespace tandem::cli
