@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds Tandem and runs every test. First the input-robustness tests under
+# AddressSanitizer + UBSan (a separate, smaller build), then the full suite in Release.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Sanitizer pass: the tests that feed the engine bad or random bytes, plus the CLI end to end.
+asan_tests=(gguf_fuzz_test gguf_reader_errors_test gguf_writer_test convert_llama2c_test quant_dot_test cli_test)
+TANDEM_BUILD_DIR=build-asan TANDEM_CMAKE_ARGS="-DTANDEM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
+  TANDEM_TARGETS="${asan_tests[*]}" scripts/setup.sh
+for t in "${asan_tests[@]}"; do
+  echo "== ASan/UBSan: $t"
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "build-asan/tests/$t" --gtest_brief=1
+done
+
+scripts/setup.sh
+ctest --test-dir build --output-on-failure -j "$(nproc)"

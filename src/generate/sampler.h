@@ -1,0 +1,78 @@
+// Picks the next token from a logits vector. The chain follows llama.cpp's default
+// order so settings carry over: penalties -> top_k -> top_p -> min_p -> temperature
+// -> softmax -> seeded draw. top_p and min_p therefore see the temperature-1
+// distribution, as in llama.cpp.
+//
+// Randomness: std::mt19937_64 (its output sequence is fixed by the C++ standard), and
+// the uniform in [0, 1) is built from the top 53 bits of one engine output, so a
+// seed gives the same choices on every platform and standard library.
+#pragma once
+#include <cstdint>
+#include <random>
+#include <vector>
+
+namespace tandem::generate {
+
+struct SamplerOptions {
+  float temperature = 0.8f;  // <= 0: greedy (argmax after penalties, ties -> lowest id)
+  int top_k = 40;            // <= 0: off
+  float top_p = 0.95f;       // >= 1: off
+  float min_p = 0.05f;       // <= 0: off
+  // llama.cpp semantics: a seen token's positive logit is divided by it, a
+  // non-positive one multiplied. 1: off.
+  float repeat_penalty = 1.0f;
+  int repeat_last_n = 64;  // window of accepted tokens the penalties look at; 0: off, < 0: all
+  // OpenAI semantics over the same window: logit -= count * frequency + (count > 0) * presence.
+  float frequency_penalty = 0.0f, presence_penalty = 0.0f;
+  uint64_t seed = kRandomSeed;  // same seed, same choices
+
+  static constexpr uint64_t kRandomSeed = 0xFFFFFFFF;  // llama.cpp's "pick one at random"
+};
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplerOptions& options);
+
+  // Applies the penalties from the accepted history, then the chain. Does not
+  // accept the chosen token: call accept() once it is part of the sequence.
+  int32_t sample(const float* logits, int32_t n_vocab);
+  void accept(int32_t token);
+  // Forgets the history and restarts the random sequence from the seed.
+  void reset();
+  // Tokens with (*allowed)[i] == false are never chosen (constrained decoding).
+  // The vector must outlive its use and have n_vocab entries; nullptr clears it.
+  void set_allowed(const std::vector<bool>* allowed);
+
+  uint64_t seed() const { return seed_; }  // the resolved seed, also when it was random
+  const SamplerOptions& options() const { return options_; }
+
+  struct Candidate {
+    int32_t id;
+    float logit;
+  };
+
+ private:
+  bool penalties_enabled() const;
+  void load_candidates(const float* logits, int32_t n_vocab);
+  void apply_penalties();
+  void apply_mask(int32_t n_vocab);
+  void sort_descending(size_t keep);
+  void apply_top_k();
+  void apply_top_p();
+  void apply_min_p();
+  int32_t draw();
+  double next_uniform();
+
+  SamplerOptions options_;
+  uint64_t seed_;
+  std::mt19937_64 engine_;
+  const std::vector<bool>* allowed_ = nullptr;
+  std::vector<int32_t> history_;  // accepted tokens, oldest first, at most the window
+  // Reused between calls so sampling allocates only when n_vocab grows.
+  std::vector<Candidate> candidates_;
+  std::vector<int32_t> window_scratch_;
+  std::vector<double> weights_;
+  bool sorted_ = false;  // candidates_ is in descending logit order
+};
+
+}  // namespace tandem::generate
