@@ -193,3 +193,25 @@ TEST(CliErrors, MalformedTokensJson) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliChat, TwoTurnsWithTheModelsTemplate) {
+  // qwen2 conformance model: random weights, but a real ChatML template and special tokens.
+  auto r = test::run_cli_with_input("chat -m " + shared_path("conformance/qwen2/model-Q8_0.gguf") +
+                                        " --system 'Be brief.' -n 8 --temp 0 -t 2",
+                                    "Hello there\nAnd again\n");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // One reply line per turn (the replies themselves are noise from random weights).
+  EXPECT_GE(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+}
+
+TEST(CliChat, ModelWithoutTemplateNeedsChatTemplateFlag) {
+  auto r = test::run_cli_with_input("chat -m " + kStories, "hi\n");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--chat-template"), std::string::npos) << r.err;
+  r = test::run_cli_with_input("chat -m " + kStories + " --chat-template chatml -n 4 --temp 0", "hi\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+}  // namespace

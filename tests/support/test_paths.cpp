@@ -22,11 +22,15 @@ std::string temp_path(const std::string& name) {
   return (dir / name).string();
 }
 
-CommandResult run_cli(const std::string& args) {
+CommandResult run_cli(const std::string& args) { return run_cli_with_input(args, ""); }
+
+CommandResult run_cli_with_input(const std::string& args, const std::string& input) {
   static int counter = 0;
+  std::string in_file = temp_path("cli-in-" + std::to_string(counter));
+  std::ofstream(in_file, std::ios::binary) << input;
   std::string out_file = temp_path("cli-out-" + std::to_string(counter));
   std::string err_file = temp_path("cli-err-" + std::to_string(counter++));
-  std::string cmd = cli_path() + " " + args + " >" + out_file + " 2>" + err_file + " </dev/null";
+  std::string cmd = cli_path() + " " + args + " >" + out_file + " 2>" + err_file + " <" + in_file;
   int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -16,5 +16,7 @@ struct CommandResult {
 };
 // Runs the tandem CLI with the given shell-quoted argument string.
 CommandResult run_cli(const std::string& args);
+// Same, with `input` as the CLI's standard input.
+CommandResult run_cli_with_input(const std::string& args, const std::string& input);
 
 }  // namespace tandem::test
