@@ -8,10 +8,10 @@
 namespace tandem::generate {
 
 PerplexityResult perplexity(std::shared_ptr<const model::Model> model, const std::vector<int32_t>& tokens, int n_ctx,
-                            int n_threads) {
+                            int n_threads, quant::Type kv_type) {
   if (tokens.size() < 2) fail("perplexity needs at least 2 tokens, got ", tokens.size());
   if (n_ctx < 2) fail("perplexity needs a context of at least 2 tokens, got ", n_ctx);
-  model::Context ctx(model, {.n_ctx = n_ctx, .n_threads = n_threads});
+  model::Context ctx(model, {.n_ctx = n_ctx, .n_threads = n_threads, .kv_type = kv_type});
   const int n_vocab = ctx.n_vocab();
   PerplexityResult r;
   double total = 0;

@@ -19,6 +19,6 @@ struct PerplexityResult {
 // every token after the first is scored given its prefix in that window (the first
 // has no prefix there). A sequence that fits one window scores tokens 1..n-1.
 PerplexityResult perplexity(std::shared_ptr<const model::Model> model, const std::vector<int32_t>& tokens, int n_ctx,
-                            int n_threads);
+                            int n_threads, quant::Type kv_type = quant::Type::F32);
 
 }  // namespace tandem::generate

@@ -37,6 +37,7 @@ class Model {
 struct ContextOptions {
   int n_ctx = 0;      // 0: the model's training context (capped at 4096)
   int n_threads = 0;  // 0: hardware concurrency
+  quant::Type kv_type = quant::Type::F16;  // F32, F16, Q8_0 or Q4_0
 };
 
 class Context {
@@ -55,6 +56,7 @@ class Context {
   void truncate(int n_past);  // forget cached positions >= n_past
   int n_ctx() const { return n_ctx_; }
   int n_vocab() const;
+  size_t kv_cache_bytes() const;
   const Model& model() const { return *model_; }
 
  private:

@@ -10,6 +10,7 @@
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
 #include "model/context.h"
+#include "model/kv_cache.h"
 #include "model/weights.h"
 
 namespace tandem::model {
@@ -19,24 +20,22 @@ constexpr int kMaxBatch = 256;  // prompt tokens per pass: bounds scratch memory
 
 struct Context::State {
   ThreadPool pool;
-  std::vector<std::vector<float>> k_cache, v_cache;  // per layer: n_ctx x n_embd_kv
+  KvCache kv;
   // Scratch for one batch.
   std::vector<float> x, h, q, k, v, qkv, attn, ffn_a, ffn_b, ffn_ab, out;
   std::vector<float> logits;
 
-  explicit State(int n_threads) : pool(n_threads) {}
+  State(int n_threads, const HParams& hp, int n_ctx, quant::Type kv_type)
+      : pool(n_threads), kv(hp.n_layer, n_ctx, hp.n_embd_kv(), kv_type) {}
 };
 
 Context::Context(std::shared_ptr<const Model> model, const ContextOptions& options) : model_(std::move(model)) {
   const HParams& hp = model_->hparams();
   n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train > 0 ? hp.n_ctx_train : 4096, 4096);
-  state_ = std::make_unique<State>(options.n_threads);
-  const size_t kv = (size_t)n_ctx_ * hp.n_embd_kv();
-  for (int l = 0; l < hp.n_layer; l++) {
-    state_->k_cache.emplace_back(kv);
-    state_->v_cache.emplace_back(kv);
-  }
+  state_ = std::make_unique<State>(options.n_threads, hp, n_ctx_, options.kv_type);
 }
+
+size_t Context::kv_cache_bytes() const { return state_->kv.bytes(); }
 
 Context::~Context() = default;
 
@@ -120,11 +119,12 @@ void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
         kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
         for (int i = 0; i < dq; i++) qt[i] *= hp.query_scale;
       }
-      std::memcpy(&s.k_cache[l][(size_t)pos0 * dkv], s.k.data(), (size_t)count * dkv * sizeof(float));
-      std::memcpy(&s.v_cache[l][(size_t)pos0 * dkv], s.v.data(), (size_t)count * dkv * sizeof(float));
+      s.kv.store(l, pos0, count, s.k.data(), s.v.data());
 
       shape.window = hp.layer_uses_window(l) ? hp.sliding_window : 0;
-      kernels::attention(shape, s.q.data(), count, pos0, s.k_cache[l].data(), s.v_cache[l].data(), s.attn.data(), s.pool);
+      const float* keys = s.kv.keys(l, pos0 + count, s.pool);
+      const float* values = s.kv.values(l, pos0 + count, s.pool);
+      kernels::attention(shape, s.q.data(), count, pos0, keys, values, s.attn.data(), s.pool);
       kernels::matmul(*lw.wo, s.attn.data(), count, s.h.data(), s.pool);
       if (lw.post_attn_norm) {
         const float* pn = vector_data(lw.post_attn_norm);

@@ -32,7 +32,7 @@ void add_chat(CLI::App& app) {
     // Fail before the first prompt if the template is unknown.
     tokenizer::apply_chat_template(template_text, template_name, {{"user", "x"}}, true, bos, eos);
 
-    generate::Session session(model, *tok, {.n_ctx = flags.n_ctx, .n_threads = flags.threads});
+    generate::Session session(model, *tok, flags.context_options());
     const bool interactive = isatty(STDIN_FILENO);
     std::string line;
     for (;;) {

@@ -22,7 +22,7 @@ void add_run(CLI::App& app) {
     const std::string prompt_text = read_prompt(text, file);
     auto prompt = tok->encode(prompt_text, true, false);
     if (prompt.empty()) fail("the prompt is empty and the model adds no BOS token: give a prompt with -p");
-    generate::Session session(model, *tok, {.n_ctx = flags.n_ctx, .n_threads = flags.threads});
+    generate::Session session(model, *tok, flags.context_options());
     std::fputs(prompt_text.c_str(), stdout);
     std::fflush(stdout);
     auto result = session.generate(prompt, flags.generate_options(), [](std::string_view piece) {

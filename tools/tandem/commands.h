@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "quant/types.h"
 
 namespace tandem::cli {
 
@@ -14,11 +15,18 @@ void add_tokenize(CLI::App& app);
 void add_logits(CLI::App& app);
 void add_convert(CLI::App& app);
 void add_perplexity(CLI::App& app);
+void add_serve(CLI::App& app);
+void add_quantize(CLI::App& app);
+void add_plan(CLI::App& app);
+void add_synth(CLI::App& app);
+void add_bench(CLI::App& app);
 
 // -m given, else $TANDEM_MODEL, else ../shared/models/stories260K.gguf; an Error
 // explaining how to get a GGUF when none exists.
 std::string resolve_model_path(const std::string& given);
 // -p TEXT or -f FILE (read byte for byte); Error when both or the file is unreadable.
 std::string read_prompt(const std::string& text, const std::string& file);
+// --kv-type: f32, f16, q8_0 or q4_0 (case-insensitive).
+quant::Type parse_kv_type(const std::string& name);
 
 }  // namespace tandem::cli

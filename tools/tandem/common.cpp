@@ -28,4 +28,12 @@ std::string read_prompt(const std::string& text, const std::string& file) {
   return s.str();
 }
 
+quant::Type parse_kv_type(const std::string& name) {
+  auto type = quant::type_from_name(name);
+  using quant::Type;
+  if (!type || (*type != Type::F32 && *type != Type::F16 && *type != Type::Q8_0 && *type != Type::Q4_0))
+    fail("unknown KV cache type '", name, "' (use f32, f16, q8_0 or q4_0)");
+  return *type;
+}
+
 }  // namespace tandem::cli

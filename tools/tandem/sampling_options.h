@@ -2,6 +2,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "commands.h"
 #include "generate/session.h"
 
 namespace tandem::cli {
@@ -11,6 +12,7 @@ struct GenerationFlags {
   int n_predict = 256;
   int n_ctx = 0;
   int threads = 0;
+  std::string kv_type = "f16";
   bool ignore_eos = false;
   std::vector<std::string> stop;
   generate::SamplerOptions sampling;
@@ -20,6 +22,7 @@ struct GenerationFlags {
     cmd->add_option("-n,--n-predict", n_predict, "tokens to generate (-1: until end of text or context full)");
     cmd->add_option("-c,--ctx-size", n_ctx, "context size in tokens (0: the model's, capped at 4096)");
     cmd->add_option("-t,--threads", threads, "threads (0: all cores)");
+    cmd->add_option("--kv-type", kv_type, "KV cache type: f32, f16, q8_0, q4_0");
     cmd->add_option("--temp", sampling.temperature, "temperature (0: greedy)");
     cmd->add_option("--top-k", sampling.top_k, "top-k (0: off)");
     cmd->add_option("--top-p", sampling.top_p, "top-p (1: off)");
@@ -31,6 +34,10 @@ struct GenerationFlags {
     cmd->add_option("-s,--seed", sampling.seed, "random seed (same seed, same text)");
     cmd->add_option("--stop", stop, "stop string (repeatable)");
     cmd->add_flag("--ignore-eos", ignore_eos, "keep generating past the end-of-text token");
+  }
+
+  model::ContextOptions context_options() const {
+    return {.n_ctx = n_ctx, .n_threads = threads, .kv_type = parse_kv_type(kv_type)};
   }
 
   generate::GenerateOptions generate_options() const {
