@@ -53,3 +53,13 @@ TEST(GgufReader, TypedGetterNamesTheKey) {
   }
   EXPECT_FALSE(f.find_uint("no.such.key").has_value());
 }
+
+// GGUF v2 has the same layout as v3 (64-bit counts); only the version differs.
+TEST(GgufReader, ReadsVersion2) {
+  auto original = MappedFile::open(test::shared_path("models/stories260K.gguf"));
+  std::vector<uint8_t> bytes(original->data(), original->data() + original->size());
+  bytes[4] = 2;
+  auto f = gguf::File::parse(MappedFile::from_bytes(std::move(bytes), "v2.gguf"));
+  EXPECT_EQ(f.version(), 2u);
+  EXPECT_EQ(f.tensors().size(), gguf::File::open(test::shared_path("models/stories260K.gguf")).tensors().size());
+}
