@@ -1,6 +1,38 @@
 #include "core/thread_pool.h"
 
+#include <algorithm>
+
 namespace tandem {
+namespace {
+
+// About 50-100 microseconds of polling before sleeping: long enough to bridge the
+// serial work between two matmuls, short enough not to steal a shared core for long.
+constexpr int kSpinIterations = 20000;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Waits until value != old, spinning first.
+template <class T>
+void spin_then_wait(const std::atomic<T>& value, T old) {
+  for (int i = 0; i < kSpinIterations; i++) {
+    if (value.load(std::memory_order_acquire) != old) return;
+    cpu_relax();
+  }
+  while (value.load(std::memory_order_acquire) == old) value.wait(old, std::memory_order_acquire);
+}
+
+void run_share(const std::function<void(int64_t, int64_t, int)>& fn, int64_t n, int index, int n_threads) {
+  int64_t begin = n * index / n_threads, end = n * (index + 1) / n_threads;
+  if (begin < end) fn(begin, end, index);
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = (int)std::max(1u, std::thread::hardware_concurrency());
@@ -9,17 +41,10 @@ ThreadPool::ThreadPool(int n_threads) {
 }
 
 ThreadPool::~ThreadPool() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  start_cv_.notify_all();
+  stopping_.store(true, std::memory_order_release);
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+  generation_.notify_all();
   for (auto& t : workers_) t.join();
-}
-
-static void run_share(const std::function<void(int64_t, int64_t, int)>& fn, int64_t n, int index, int n_threads) {
-  int64_t begin = n * index / n_threads, end = n * (index + 1) / n_threads;
-  if (begin < end) fn(begin, end, index);
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn) {
@@ -27,38 +52,24 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     if (n > 0) fn(0, n, 0);
     return;
   }
-  {
-    std::lock_guard lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    pending_ = n_threads_ - 1;
-    generation_++;
-  }
-  start_cv_.notify_all();
+  job_ = &fn;
+  job_n_ = n;
+  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);  // publishes job_ and job_n_
+  generation_.notify_all();
   run_share(fn, n, 0, n_threads_);
-  std::unique_lock lock(mutex_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  for (int left; (left = pending_.load(std::memory_order_acquire)) != 0;) spin_then_wait(pending_, left);
   job_ = nullptr;
 }
 
 void ThreadPool::worker(int index) {
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   for (;;) {
-    const std::function<void(int64_t, int64_t, int)>* job;
-    int64_t n;
-    {
-      std::unique_lock lock(mutex_);
-      start_cv_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      job = job_;
-      n = job_n_;
-    }
-    run_share(*job, n, index, n_threads_);
-    {
-      std::lock_guard lock(mutex_);
-      if (--pending_ == 0) done_cv_.notify_one();
-    }
+    spin_then_wait(generation_, seen);
+    seen = generation_.load(std::memory_order_acquire);
+    if (stopping_.load(std::memory_order_acquire)) return;
+    run_share(*job_, job_n_, index, n_threads_);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_one();
   }
 }
 

@@ -1,9 +1,12 @@
 // A persistent pool: threads are created once and woken per parallel region, so
 // a decode step costs no thread creation. The calling thread does a share too.
+// Waking and joining spin briefly before sleeping on a futex (std::atomic::wait):
+// a decode step runs hundreds of short regions back to back, and a sleep/wake
+// round trip per region would cost more than the region itself.
 #pragma once
-#include <condition_variable>
+#include <atomic>
+#include <cstdint>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,13 +28,11 @@ class ThreadPool {
   void worker(int index);
   int n_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable start_cv_, done_cv_;
   const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stopping_ = false;
+  std::atomic<uint32_t> generation_{0};  // bumped per region (and at shutdown)
+  std::atomic<int> pending_{0};          // workers still running the current region
+  std::atomic<bool> stopping_{false};
 };
 
 }  // namespace tandem

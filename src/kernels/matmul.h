@@ -1,6 +1,11 @@
 // Y = X W^T for a weight matrix in any computable GGUF type and float activations:
-// y[t][r] = dot(W row r, x[t]). This is the portable path; SIMD paths plug in
-// behind the same call.
+// y[t][r] = dot(W row r, x[t]).
+//
+// The ISA comes from kernels::active_isa() (dispatch.h). Under Isa::Ref this is the
+// exact float path (weights dequantized, float dot). Under a SIMD ISA the activation
+// rows are first quantized once (Q8_0 / Q8_K as the weight type asks, in parallel),
+// then rows are handed out to the pool's threads in chunks; types without a SIMD
+// kernel (Q2_K, Q3_K) take the float path.
 #pragma once
 #include <cstdint>
 

@@ -7,7 +7,8 @@
 //   reference error and 28x below the smallest bug signal (0.028, rope_freqs ignored);
 //   3e-2 for gemma2, whose goldens carry llama.cpp's F16-table GELU (we use the exact
 //   tanh GELU; float64 exact-GELU reference vs golden: 1.1e-2).
-//   Quantized goldens (llama.cpp quantizes activations to Q8 on the fly; we do not):
+//   Quantized goldens (llama.cpp quantizes activations to Q8 on the fly, as our SIMD
+//   kernels do; these cases run under the fastest ISA, the F32/deq_ ones under Isa::Ref):
 //   0.4 (2-layer) / 2.0 (gemma2), ~20-28% of the logit std and above the largest single
 //   llama.cpp variant (0.21 / 1.21), still far below broken-Q4 effects (1.4-9.5).
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <map>
 
 #include "conformance/golden.h"
+#include "kernels/dispatch.h"
 #include "model/context.h"
 
 using namespace tandem;
@@ -62,14 +64,23 @@ float max_error(const float* logits, const std::vector<std::pair<int32_t, float>
 
 int argmax(const float* x, int n) { return (int)(std::max_element(x, x + n) - x); }
 
-class Conformance : public testing::TestWithParam<Case> {};
+// Float goldens need the exact float path; quantized ones the kernels users get.
+class Conformance : public testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    const std::string& golden = GetParam().golden;
+    const bool exact = golden.find("deq_") != std::string::npos || golden.find("F32") != std::string::npos;
+    kernels::set_isa(exact ? kernels::Isa::Ref : kernels::detect_isa());
+  }
+  void TearDown() override { kernels::set_isa(kernels::detect_isa()); }
+};
 
 TEST_P(Conformance, TeacherForcedLogitsMatchReference) {
   const Case& c = GetParam();
   const std::string dir = "conformance/" + c.arch;
   auto golden = test::Golden::load(dir, c.golden);
   auto model = load_cached(test::shared_path(dir + "/" + c.model));
-  model::Context ctx(model, {.n_ctx = 512, .n_threads = 2});
+  model::Context ctx(model, {.n_ctx = 512, .n_threads = 2, .kv_type = quant::Type::F32});  // the goldens use an F32 KV cache
   const int n_vocab = ctx.n_vocab();
 
   ctx.eval(golden.prompt_tokens, /*all_logits=*/true);
@@ -103,8 +114,8 @@ TEST_P(Conformance, TeacherForcedLogitsMatchReference) {
   }
   EXPECT_LE(worst_greedy, c.atol) << "greedy top-5 logits";
   RecordProperty("max_abs_error", std::to_string(std::max({worst_prompt, worst_full, worst_greedy})));
-  std::printf("%s/%s: max abs error prompt %.3g, last row %.3g, greedy %.3g (tolerance %.3g), argmax checked at %d steps\n",
-              c.arch.c_str(), c.golden.c_str(), worst_prompt, worst_full, worst_greedy, c.atol, checked_argmax);
+  std::printf("[%s] %s/%s: max abs error prompt %.3g, last row %.3g, greedy %.3g (tolerance %.3g), argmax checked at %d steps\n",
+              std::string(kernels::isa_name(kernels::active_isa())).c_str(), c.arch.c_str(), c.golden.c_str(), worst_prompt, worst_full, worst_greedy, c.atol, checked_argmax);
 }
 
 // Free-running greedy: our own choices fed back, identical to the golden ids up to
@@ -114,7 +125,7 @@ TEST_P(Conformance, FreeRunningGreedyAgreesUntilANearTie) {
   const std::string dir = "conformance/" + c.arch;
   auto golden = test::Golden::load(dir, c.golden);
   auto model = load_cached(test::shared_path(dir + "/" + c.model));
-  model::Context ctx(model, {.n_ctx = 512, .n_threads = 2});
+  model::Context ctx(model, {.n_ctx = 512, .n_threads = 2, .kv_type = quant::Type::F32});  // the goldens use an F32 KV cache
   ctx.eval(golden.prompt_tokens);
   for (size_t s = 0; s < golden.greedy_ids.size(); s++) {
     const float gap = golden.greedy_top[s][0].second - golden.greedy_top[s][1].second;

@@ -1,0 +1,30 @@
+// Baseline AArch64 kernels (NEON is mandatory there), and the choice between them and
+// the dotprod build in neon_dotprod.cpp.
+#include "kernels/arm/neon.h"
+
+#include <arm_neon.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
+#include "kernels/cpu_features.h"
+#include "quant/blocks.h"
+
+namespace tandem::kernels::neon_plain {
+#include "kernels/arm/neon_kernels.inc"
+}  // namespace tandem::kernels::neon_plain
+
+namespace tandem::kernels {
+
+const KernelTable* neon_plain_kernel_table() {
+  static const KernelTable table{Isa::Neon, &neon_plain::quantize_q8_0, &neon_plain::quantize_q8_k,
+                                 neon_plain::kTypes, int(std::size(neon_plain::kTypes))};
+  return &table;
+}
+
+const KernelTable* neon_kernel_table() {
+  return cpu_features().arm_dotprod ? neon_dotprod_kernel_table() : neon_plain_kernel_table();
+}
+
+}  // namespace tandem::kernels

@@ -1,0 +1,30 @@
+// The NEON kernels rebuilt for armv8.2-a+dotprod (sdot), chosen at run time only on CPUs
+// whose HWCAP has ASIMDDP (see neon.cpp). The target applies to this file's own code only,
+// after the includes: inline library functions instantiated here stay baseline, so the
+// linker can never pick a dotprod copy of them for the rest of the program.
+#include <arm_neon.h>
+
+#include <algorithm>
+#include <cstring>
+#include <iterator>
+
+#include "kernels/arm/neon.h"
+#include "quant/blocks.h"
+
+#pragma GCC push_options
+#pragma GCC target("arch=armv8.2-a+dotprod")
+#define TANDEM_NEON_DOTPROD 1
+namespace tandem::kernels::neon_dotprod {
+#include "kernels/arm/neon_kernels.inc"
+}  // namespace tandem::kernels::neon_dotprod
+#pragma GCC pop_options
+
+namespace tandem::kernels {
+
+const KernelTable* neon_dotprod_kernel_table() {
+  static const KernelTable table{Isa::Neon, &neon_dotprod::quantize_q8_0, &neon_dotprod::quantize_q8_k,
+                                 neon_dotprod::kTypes, int(std::size(neon_dotprod::kTypes))};
+  return &table;
+}
+
+}  // namespace tandem::kernels
