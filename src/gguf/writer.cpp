@@ -168,8 +168,7 @@ void Writer::set(const std::string& key, Value value) {
   kv_.emplace_back(key, std::move(value));
 }
 
-void Writer::add_tensor(const std::string& name, quant::Type type, std::vector<uint64_t> dims,
-                        std::vector<uint8_t> bytes) {
+uint64_t Writer::checked_size(const std::string& name, quant::Type type, const std::vector<uint64_t>& dims) const {
   if (name.empty() || name.size() > kMaxTensorName)
     fail("GGUF writer: tensor name '", name, "' must be 1..", kMaxTensorName, " bytes");
   for (const auto& t : tensors_)
@@ -191,10 +190,20 @@ void Writer::add_tensor(const std::string& name, quant::Type type, std::vector<u
   const uint64_t blocks = elements / traits->block_elems;
   if (blocks > std::numeric_limits<uint64_t>::max() / traits->block_bytes)
     fail("GGUF writer: tensor '", name, "' byte size overflows");
-  const uint64_t expected = blocks * traits->block_bytes;
+  return blocks * traits->block_bytes;
+}
+
+void Writer::add_tensor(const std::string& name, quant::Type type, std::vector<uint64_t> dims,
+                        std::vector<uint8_t> bytes) {
+  const uint64_t expected = checked_size(name, type, dims);
   if (bytes.size() != expected)
-    fail("GGUF writer: tensor '", name, "' (", traits->name, ") needs ", expected, " bytes, got ", bytes.size());
-  tensors_.push_back({name, type, std::move(dims), std::move(bytes)});
+    fail("GGUF writer: tensor '", name, "' (", quant::type_name(type), ") needs ", expected, " bytes, got ", bytes.size());
+  tensors_.push_back({name, type, std::move(dims), std::move(bytes), expected, false});
+}
+
+void Writer::declare_tensor(const std::string& name, quant::Type type, std::vector<uint64_t> dims) {
+  const uint64_t size = checked_size(name, type, dims);
+  tensors_.push_back({name, type, std::move(dims), {}, size, true});
 }
 
 uint32_t Writer::alignment() const {
@@ -225,13 +234,15 @@ std::vector<uint8_t> Writer::header_bytes() const {
     for (uint64_t d : t.dims) out.put<uint64_t>(d);
     out.put<uint32_t>((uint32_t)t.type);
     out.put<uint64_t>(offset);
-    offset += padded(t.bytes.size(), align);
+    offset += padded(t.n_bytes, align);
   }
   out.pad_to(align);
   return buffer;
 }
 
 std::vector<uint8_t> Writer::to_bytes() const {
+  for (const auto& t : tensors_)
+    if (t.streamed) fail("GGUF writer: tensor '", t.name, "' was only declared; use write_streaming");
   std::vector<uint8_t> buffer = header_bytes();
   const uint32_t align = alignment();
   for (const auto& t : tensors_) {
@@ -242,6 +253,12 @@ std::vector<uint8_t> Writer::to_bytes() const {
 }
 
 void Writer::write(const std::string& path) const {
+  write_streaming(path, [this](size_t index, const Sink&) {
+    fail("GGUF writer: tensor '", tensors_[index].name, "' was only declared; use write_streaming");
+  });
+}
+
+void Writer::write_streaming(const std::string& path, const Producer& produce) const {
   const std::vector<uint8_t> header = header_bytes();
   const uint32_t align = alignment();
   const std::string temp = path + ".tmp-" + std::to_string(::getpid());
@@ -250,11 +267,28 @@ void Writer::write(const std::string& path) const {
 
   const std::vector<uint8_t> zeros(align, 0);
   bool ok = std::fwrite(header.data(), 1, header.size(), f) == header.size();
-  for (const auto& t : tensors_) {
-    if (!ok) break;
-    ok = std::fwrite(t.bytes.data(), 1, t.bytes.size(), f) == t.bytes.size();
-    const size_t pad = padded(t.bytes.size(), align) - t.bytes.size();
-    if (ok && pad) ok = std::fwrite(zeros.data(), 1, pad, f) == pad;
+  try {
+    for (size_t i = 0; i < tensors_.size() && ok; i++) {
+      const Tensor& t = tensors_[i];
+      if (t.streamed) {
+        uint64_t received = 0;
+        produce(i, [&](const uint8_t* bytes, size_t n) {
+          received += n;
+          if (received > t.n_bytes) fail("GGUF writer: producer gave tensor '", t.name, "' more than its ", t.n_bytes, " bytes");
+          if (ok) ok = std::fwrite(bytes, 1, n, f) == n;
+        });
+        if (received != t.n_bytes)
+          fail("GGUF writer: producer gave tensor '", t.name, "' ", received, " of its ", t.n_bytes, " bytes");
+      } else {
+        ok = std::fwrite(t.bytes.data(), 1, t.bytes.size(), f) == t.bytes.size();
+      }
+      const size_t pad = padded(t.n_bytes, align) - t.n_bytes;
+      if (ok && pad) ok = std::fwrite(zeros.data(), 1, pad, f) == pad;
+    }
+  } catch (...) {
+    std::fclose(f);
+    std::remove(temp.c_str());
+    throw;
   }
   // The rename must never expose a file whose bytes are still in flight.
   ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;

@@ -1,0 +1,74 @@
+#include "bench/bench.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+#include "model/weights.h"
+
+namespace tandem::bench {
+
+Stats summarize(int tokens, std::vector<double> rates) {
+  Stats s;
+  s.tokens = tokens;
+  if (rates.empty()) return s;
+  std::sort(rates.begin(), rates.end());
+  s.min = rates.front();
+  s.median = rates[rates.size() / 2];
+  s.max = rates.back();
+  return s;
+}
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Deterministic ids spread over the vocabulary; the values do not affect the work done.
+std::vector<int32_t> bench_tokens(int n, int n_vocab) {
+  std::vector<int32_t> tokens(n);
+  for (int i = 0; i < n; i++) tokens[i] = (int32_t)((1 + (uint64_t)i * 7919) % (uint64_t)n_vocab);
+  return tokens;
+}
+
+}  // namespace
+
+BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const BenchOptions& o) {
+  if (o.prompt_tokens < 1 || o.gen_tokens < 1 || o.repetitions < 1 || o.threads < 1)
+    fail("bench: -p, -n, -r and -t must be positive");
+  // A context just big enough: the KV cache of a 13B model at its full 4096 would be 6 GiB.
+  model::Context ctx(model, {.n_ctx = std::max(o.prompt_tokens, o.gen_tokens), .n_threads = o.threads});
+  const auto prompt = bench_tokens(o.prompt_tokens, ctx.n_vocab());
+  std::vector<double> pp, tg;
+  for (int rep = 0; rep <= o.repetitions; rep++) {  // rep 0 is the warm-up
+    ctx.truncate(0);
+    auto start = std::chrono::steady_clock::now();
+    ctx.eval(prompt);
+    const double pp_seconds = seconds_since(start);
+
+    ctx.truncate(0);
+    start = std::chrono::steady_clock::now();
+    for (int i = 0; i < o.gen_tokens; i++) ctx.eval(std::span(&prompt[i % prompt.size()], 1));
+    const double tg_seconds = seconds_since(start);
+    if (rep > 0) {
+      pp.push_back(o.prompt_tokens / pp_seconds);
+      tg.push_back(o.gen_tokens / tg_seconds);
+    }
+  }
+  return {o.threads, summarize(o.prompt_tokens, pp), summarize(o.gen_tokens, tg)};
+}
+
+uint64_t weight_bytes_per_token(const model::Model& model) {
+  const model::Weights& w = model.weights();
+  uint64_t total = 0;
+  for (const auto& t : model.file().tensors()) {
+    const bool matrix = t.dims.size() >= 2 && t.rows() > 1;
+    if (!matrix) continue;
+    if (&t == w.token_embd && w.output != w.token_embd) continue;
+    total += t.n_bytes;
+  }
+  return total;
+}
+
+}  // namespace tandem::bench

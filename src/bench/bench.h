@@ -1,0 +1,41 @@
+// llama-bench's two figures for Tandem: prompt processing (pp: P tokens in one
+// Context::eval into an empty context) and token generation (tg: N single-token
+// decode steps, no sampling), in tokens per second. Model load is excluded and a
+// warm-up run of each comes first.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "model/context.h"
+
+namespace tandem::bench {
+
+struct Stats {
+  int tokens = 0;
+  double min = 0, median = 0, max = 0;  // tokens per second
+};
+
+// min, median (the upper one for an even count, as the peer script takes it), max.
+Stats summarize(int tokens, std::vector<double> rates);
+
+struct BenchOptions {
+  int prompt_tokens = 128;
+  int gen_tokens = 64;
+  int threads = 1;
+  int repetitions = 5;
+};
+
+struct BenchResult {
+  int threads = 0;
+  Stats pp, tg;
+};
+
+BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const BenchOptions& options);
+
+// Bytes of weights one decode step reads: every matrix including the output matrix,
+// but not the token embedding table, of which only one row is gathered (unless it
+// is also the output matrix).
+uint64_t weight_bytes_per_token(const model::Model& model);
+
+}  // namespace tandem::bench

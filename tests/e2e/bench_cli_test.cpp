@@ -1,0 +1,60 @@
+// `tandem bench` and `tandem synth` end to end.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "gguf/file.h"
+#include "support/test_paths.h"
+
+using namespace tandem;
+using test::run_cli;
+
+namespace {
+
+TEST(BenchCli, JsonLinesCarryThePeerFieldsPerThreadCount) {
+  auto r = run_cli("bench -m " + test::shared_path("models/stories260K.gguf") + " -p 8 -n 4 -r 2 -t 1,2 --json --bandwidth-mib 32");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<int> threads;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["engine"], "tandem");
+    EXPECT_NE(j["model"].get<std::string>().find("stories260K.gguf"), std::string::npos);
+    threads.push_back(j["threads"].get<int>());
+    EXPECT_EQ(j["pp"]["tokens"], 8);
+    EXPECT_EQ(j["tg"]["tokens"], 4);
+    for (const char* test : {"pp", "tg"}) {
+      const auto& s = j[test];
+      EXPECT_GT(s["min"].get<double>(), 0) << test;
+      EXPECT_LE(s["min"].get<double>(), s["median"].get<double>()) << test;
+      EXPECT_LE(s["median"].get<double>(), s["max"].get<double>()) << test;
+    }
+    EXPECT_GT(j["bandwidth_gbs"].get<double>(), 0);
+    EXPECT_GT(j["tg_roofline_fraction"].get<double>(), 0);
+  }
+  EXPECT_EQ(threads, (std::vector<int>{1, 2}));
+}
+
+TEST(BenchCli, TextOutputIsATable) {
+  auto r = run_cli("bench -m " + test::shared_path("models/stories260K.gguf") + " -p 8 -n 4 -r 1 -t 1 --bandwidth-mib 32");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("| tandem | stories260K.gguf | 1 | pp8 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("| tandem | stories260K.gguf | 1 | tg4 |"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("read bandwidth"), std::string::npos) << r.out;
+}
+
+TEST(BenchCli, SynthWritesALoadableModelAndRejectsUnknownShapes) {
+  const std::string out = test::temp_path("synth-cli.gguf");
+  auto r = run_cli("synth --shape tinyllama-1.1b --type Q8_0 --layers 1 -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(gguf::File::open(out).get_uint("llama.block_count"), 1u);
+  r = run_cli("run -m " + out + " -p 'hi' -n 4 --temp 0 -t 2");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = run_cli("synth --shape llama-9b --type Q4_0 -o " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unknown shape 'llama-9b'"), std::string::npos) << r.err;
+}
+
+}  // namespace

@@ -1,0 +1,81 @@
+// tandem bench: pp/tg tokens per second like llama-bench, with the machine's read
+// bandwidth and the fraction of the memory roofline that tg reaches.
+// `--json` prints one line per thread count, with the peer script's field names.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "bench/bandwidth.h"
+#include "bench/bench.h"
+#include "commands.h"
+#include "model/context.h"
+
+namespace tandem::cli {
+
+namespace {
+
+nlohmann::ordered_json stats_json(const bench::Stats& s) {
+  return {{"tokens", s.tokens}, {"min", s.min}, {"median", s.median}, {"max", s.max}};
+}
+
+std::string base_name(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Measure prompt (pp) and generation (tg) tokens per second, like llama-bench");
+  static std::string model_path;
+  static int prompt_tokens = 128, gen_tokens = 64, repetitions = 5;
+  static std::vector<int> threads = {2};
+  static bool json = false;
+  static int bandwidth_mib = 0;
+  cmd->add_option("-m,--model", model_path, "GGUF model (default: $TANDEM_MODEL or stories260K)");
+  cmd->add_option("-p,--prompt-tokens", prompt_tokens, "Prompt tokens evaluated in one batch (pp)")->capture_default_str();
+  cmd->add_option("-n,--gen-tokens", gen_tokens, "Single-token decode steps (tg)")->capture_default_str();
+  cmd->add_option("-t,--threads", threads, "Thread counts, comma-separated")->delimiter(',')->capture_default_str();
+  cmd->add_option("-r,--repetitions", repetitions, "Timed repetitions after one warm-up")->capture_default_str();
+  cmd->add_flag("--json", json, "One JSON line per thread count");
+  cmd->add_option("--bandwidth-mib", bandwidth_mib, "Bandwidth probe buffer in MiB (0: 8x last-level cache, >= 256)");
+  cmd->callback([] {
+    const std::string path = resolve_model_path(model_path);
+    std::shared_ptr<const model::Model> model = model::Model::load(path);
+    const uint64_t bytes_per_token = bench::weight_bytes_per_token(*model);
+    if (!json) {
+      std::printf("model %s: %.1f MiB of weights read per generated token\n\n", path.c_str(), bytes_per_token / 1048576.0);
+      std::printf("| engine | model | threads | test | t/s min | t/s median | t/s max |\n|---|---|---|---|---|---|---|\n");
+    }
+    std::vector<std::string> roofline_notes;
+    for (int n_threads : threads) {
+      const auto r = bench::run_bench(model, {prompt_tokens, gen_tokens, n_threads, repetitions});
+      const double bandwidth = bench::read_bandwidth_gbs({.threads = n_threads, .buffer_bytes = (size_t)bandwidth_mib << 20});
+      const double roofline_tps = bandwidth * 1e9 / (double)bytes_per_token;
+      const double fraction = r.tg.median / roofline_tps;
+      if (json) {
+        nlohmann::ordered_json line = {{"engine", "tandem"},      {"model", path},
+                                       {"threads", n_threads},    {"pp", stats_json(r.pp)},
+                                       {"tg", stats_json(r.tg)},  {"bandwidth_gbs", bandwidth},
+                                       {"tg_roofline_fraction", fraction}};
+        std::printf("%s\n", line.dump().c_str());
+        std::fflush(stdout);
+        continue;
+      }
+      for (const auto& [test, s] : {std::pair{"pp", r.pp}, std::pair{"tg", r.tg}})
+        std::printf("| tandem | %s | %d | %s%d | %.2f | %.2f | %.2f |\n", base_name(path).c_str(), n_threads, test, s.tokens,
+                    s.min, s.median, s.max);
+      std::fflush(stdout);
+      char note[200];
+      std::snprintf(note, sizeof note, "threads %d: read bandwidth %.1f GB/s, tg roofline %.1f t/s, tg median at %.1f%% of it",
+                    n_threads, bandwidth, roofline_tps, 100 * fraction);
+      roofline_notes.push_back(note);
+    }
+    if (!json) {
+      std::printf("\n");
+      for (const auto& note : roofline_notes) std::printf("%s\n", note.c_str());
+    }
+  });
+}
+
+}  // namespace tandem::cli
