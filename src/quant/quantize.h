@@ -16,4 +16,13 @@ bool has_quantizer(Type type);
 // An unsupported type or a bad n is a tandem::Error naming it.
 void quantize_row(Type type, const float* src, void* dst, int64_t n);
 
+// K-quant reference quantizers (quantize_kquants.cpp), bit-identical to ggml's
+// quantize_row_q{2..6}_K_ref: Q2_K, Q3_K, Q4_K, Q5_K, Q6_K; n a multiple of 256.
+bool has_kquant_quantizer(Type type);
+void quantize_row_kquant(Type type, const float* src, void* dst, int64_t n);
+
+// Either of the above: every type a model file can be quantized to.
+bool can_quantize_to(Type type);
+void quantize_row_to(Type type, const float* src, void* dst, int64_t n);
+
 }  // namespace tandem::quant

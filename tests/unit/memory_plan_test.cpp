@@ -1,0 +1,166 @@
+// The memory plan: its arithmetic against hand-computed figures for three shapes,
+// the budget search, reading a real header, and (reported, loosely bounded) how close
+// the predicted total is to the measured peak RSS of `tandem run`.
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "gguf/file.h"
+#include "memory/plan.h"
+#include "support/test_paths.h"
+
+namespace tandem::memory {
+namespace {
+
+using quant::Type;
+
+ModelLayout shape(int n_layer, int d, int n_head, int n_head_kv, int head_dim, int ff, int vocab, bool fused = false) {
+  ModelLayout m;
+  m.arch = "llama";
+  m.n_layer = n_layer, m.n_embd = d, m.n_head = n_head, m.n_head_kv = n_head_kv, m.head_dim = head_dim;
+  m.n_ff = ff, m.n_vocab = vocab, m.n_ctx_train = 4096;
+  m.fused_qkv = m.fused_gate_up = fused;
+  m.weights = {{Type::Q4_K, 200, 3'000'000'000ull}, {Type::F32, 65, 1'000'000ull}};
+  m.header_bytes = 1'000'000;
+  return m;
+}
+
+constexpr uint64_t kOverheadFixed = 6ull << 20;  // the process baseline in the plan
+
+// Llama-2-7B: 32 layers, 32 KV heads x 128, f16 cache at 4096 tokens:
+// K+V per token = 2 x 32 x 4096 x 2 B = 512 KiB, so 2 GiB for 4096 tokens.
+// Compute (batch 256): x,h 8 MiB + q,attn 8 MiB + k,v 8 MiB + gate,up 2x256x11008x4
+// + logits 32000x4 + decoded K/V of one layer 2x4096x4096x4 (128 MiB) + activations
+// 256 x 11008 x 9/8 = 185226240 B.
+TEST(MemoryPlan, Llama2_7B_F16Cache) {
+  const ModelLayout m = shape(32, 4096, 32, 32, 128, 11008, 32000);
+  const Plan p = make_plan(m, {.n_ctx = 4096, .kv_type = Type::F16});
+  EXPECT_EQ(p.kv_bytes_per_token, 524288u);
+  EXPECT_EQ(p.kv_bytes, 2147483648u);
+  EXPECT_EQ(p.compute_bytes, 185226240u);
+  EXPECT_EQ(p.weights_bytes, 3'001'000'000u);
+  EXPECT_EQ(p.overhead_bytes, kOverheadFixed + 1'000'000 + 32000u * 256);
+  EXPECT_EQ(p.total_bytes, p.weights_bytes + p.kv_bytes + p.compute_bytes + p.overhead_bytes);
+}
+
+// TinyLlama-1.1B: 22 layers, GQA 32/4 x 64, q8_0 cache at 2048 tokens: a 256-value row
+// is 8 blocks of 34 B = 272 B, so K+V per token = 2 x 22 x 272 = 11968 B.
+TEST(MemoryPlan, TinyLlama_Q8_0Cache) {
+  const ModelLayout m = shape(22, 2048, 32, 4, 64, 5632, 32000);
+  const Plan p = make_plan(m, {.n_ctx = 2048, .kv_type = Type::Q8_0});
+  EXPECT_EQ(p.kv_bytes_per_token, 11968u);
+  EXPECT_EQ(p.kv_bytes, 24510464u);
+  EXPECT_EQ(p.compute_bytes, 26391552u);
+}
+
+// Phi-3-mini: fused qkv and gate|up, f32 cache at 512 tokens (no decode scratch):
+// K+V per token = 2 x 32 x 3072 x 4 = 768 KiB.
+TEST(MemoryPlan, Phi3Mini_F32Cache_Fused) {
+  const ModelLayout m = shape(32, 3072, 32, 32, 96, 8192, 32064, true);
+  const Plan p = make_plan(m, {.n_ctx = 512, .kv_type = Type::F32});
+  EXPECT_EQ(p.kv_bytes_per_token, 786432u);
+  EXPECT_EQ(p.kv_bytes, 402653184u);
+  EXPECT_EQ(p.compute_bytes, 64353536u);
+}
+
+TEST(MemoryPlan, DefaultContextFollowsTheRun) {
+  ModelLayout m = shape(2, 256, 4, 2, 64, 768, 512);
+  m.n_ctx_train = 512;
+  EXPECT_EQ(make_plan(m, {}).n_ctx, 512);
+  m.n_ctx_train = 32768;
+  EXPECT_EQ(make_plan(m, {}).n_ctx, 4096);
+}
+
+TEST(MemoryPlan, LargestContextFitsAndTheNextStepDoesNot) {
+  const ModelLayout m = shape(32, 4096, 32, 32, 128, 11008, 32000);
+  const uint64_t budget = parse_size("4GiB");
+  for (Type kv : {Type::F32, Type::F16, Type::Q8_0, Type::Q4_0}) {
+    const int n = largest_context(m, {.kv_type = kv}, budget, 32768);
+    ASSERT_GT(n, 0) << quant::type_name(kv);
+    EXPECT_LE(make_plan(m, {.n_ctx = n, .kv_type = kv}).total_bytes, budget);
+    EXPECT_GT(make_plan(m, {.n_ctx = n + 256, .kv_type = kv}).total_bytes, budget);
+  }
+  // Smaller cache types fit longer contexts.
+  EXPECT_LT(largest_context(m, {.kv_type = Type::F16}, budget, 32768),
+            largest_context(m, {.kv_type = Type::Q4_0}, budget, 32768));
+  EXPECT_EQ(largest_context(m, {}, parse_size("1GiB"), 32768), 0);  // weights alone are 3 GB
+}
+
+TEST(MemoryPlan, ParseSize) {
+  EXPECT_EQ(parse_size("4GiB"), 4ull << 30);
+  EXPECT_EQ(parse_size("4G"), 4ull << 30);
+  EXPECT_EQ(parse_size("512MiB"), 512ull << 20);
+  EXPECT_EQ(parse_size("1.5g"), 3ull << 29);
+  EXPECT_EQ(parse_size("1000"), 1000u);
+  EXPECT_THROW(parse_size("lots"), Error);
+  EXPECT_THROW(parse_size("4XB"), Error);
+}
+
+TEST(MemoryPlan, ReadsOnlyTheHeader) {
+  if (!test::shared_exists("conformance/llama/model-Q4_K_M.gguf")) GTEST_SKIP();
+  const auto f = gguf::File::open(test::shared_path("conformance/llama/model-Q4_K_M.gguf"));
+  const ModelLayout m = layout_from_gguf(f);
+  EXPECT_EQ(m.n_layer, 2);
+  EXPECT_EQ(m.n_embd, 256);
+  EXPECT_EQ(m.n_head_kv, 2);
+  EXPECT_EQ(m.head_dim, 64);
+  EXPECT_EQ(m.n_vocab, 512);
+  uint64_t bytes = 0;
+  for (const auto& t : f.tensors()) bytes += t.n_bytes;
+  EXPECT_EQ(m.weight_bytes(), bytes);
+  EXPECT_EQ(m.header_bytes, f.data_offset());
+  ASSERT_EQ(m.weights.size(), 3u);  // F32, Q4_K, Q6_K
+}
+
+// Peak RSS of a child process, from wait4's rusage (kilobytes on Linux).
+uint64_t peak_rss_of(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(stdout);  // the child must not inherit and re-print buffered output
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (!std::freopen("/dev/null", "w", stdout)) _exit(126);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  rusage usage{};
+  if (wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 0;
+  return uint64_t(usage.ru_maxrss) * 1024;
+}
+
+// Not a tight bound yet: the prediction is reported, and must be within 50%.
+TEST(MemoryPlan, PredictedVersusMeasuredPeakRss) {
+  if (std::string(TANDEM_CLI_LAUNCHER).size()) GTEST_SKIP() << "CLI runs under an emulator";
+  struct Case {
+    std::string model;
+    int n_ctx;
+    std::string kv;
+  };
+  const Case cases[] = {{"models/stories260K.gguf", 512, "f32"},
+                        {"conformance/llama/model-F32.gguf", 512, "f16"},
+                        {"conformance/qwen2/model-Q4_K_M.gguf", 512, "q8_0"}};
+  for (const Case& c : cases) {
+    if (!test::shared_exists(c.model)) continue;
+    const std::string path = test::shared_path(c.model);
+    const auto kv = c.kv == "f32" ? Type::F32 : c.kv == "f16" ? Type::F16 : Type::Q8_0;
+    const Plan plan = make_plan(layout_from_gguf(gguf::File::open(path)), {.n_ctx = c.n_ctx, .kv_type = kv});
+    const uint64_t measured = peak_rss_of({TANDEM_CLI, "run", "-m", path, "-p", "Once upon a time", "-n", "32",
+                                           "-c", std::to_string(c.n_ctx), "--kv-type", c.kv, "-t", "2", "--temp", "0"});
+    ASSERT_GT(measured, 0u) << "tandem run failed for " << c.model;
+    const double error = 100.0 * (double(plan.total_bytes) - double(measured)) / double(measured);
+    std::printf("  %-40s ctx %d kv %-4s predicted %s measured %s error %+.1f%%\n", c.model.c_str(), c.n_ctx,
+                c.kv.c_str(), human_bytes(plan.total_bytes).c_str(), human_bytes(measured).c_str(), error);
+    EXPECT_LT(std::abs(error), 50.0) << c.model;
+  }
+}
+
+}  // namespace
+}  // namespace tandem::memory
