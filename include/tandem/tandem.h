@@ -1,0 +1,130 @@
+/*
+ * tandem.h: the Tandem C API (plain C99, stable). Load a GGUF model, open sessions
+ * on it, tokenize, and generate text with a streaming callback.
+ *
+ * Conventions
+ *  - Every function accepts bad arguments (NULL pointers, out-of-range values)
+ *    and reports them: functions returning tandem_status return a code other
+ *    than TANDEM_OK, functions returning pointers return NULL, and
+ *    tandem_last_error() describes what went wrong.
+ *  - The last error is per thread; a successful call does not clear it.
+ *  - A model may be shared by sessions on different threads; one session must
+ *    be used by one thread at a time.
+ *  - Strings are UTF-8. Strings returned by the library stay valid until the
+ *    object they came from is freed (or, for tandem_last_error, until the next
+ *    failing call on the same thread).
+ */
+#ifndef TANDEM_TANDEM_H
+#define TANDEM_TANDEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TANDEM_API_VERSION 1
+
+typedef enum tandem_status {
+  TANDEM_OK = 0,
+  TANDEM_ERROR_INVALID_ARGUMENT = 1, /* NULL pointer, bad size or option */
+  TANDEM_ERROR_MODEL = 2,            /* the file could not be read or is not a supported GGUF */
+  TANDEM_ERROR_CONTEXT_FULL = 3,     /* the prompt does not fit in the context */
+  TANDEM_ERROR_BUFFER_TOO_SMALL = 4, /* the needed size was written to the size output */
+  TANDEM_ERROR_INTERNAL = 5
+} tandem_status;
+
+typedef struct tandem_model tandem_model;     /* weights + tokenizer, immutable, shareable */
+typedef struct tandem_session tandem_session; /* one sequence: a KV cache over a model */
+
+typedef struct tandem_model_options {
+  int32_t n_threads;            /* threads per forward pass; 0: all cores */
+  int32_t n_ctx;                /* context of sessions created from this model; 0: the model's (capped at 4096) */
+  uint64_t memory_budget_bytes; /* 0: none. The weights must fit; reserved for KV-cache budgeting */
+  uint32_t reserved[8];         /* must be zero */
+} tandem_model_options;
+
+typedef struct tandem_generate_options {
+  int32_t max_tokens;          /* < 0: until end of text or context full */
+  float temperature;           /* <= 0: greedy */
+  int32_t top_k;               /* <= 0: off */
+  float top_p;                 /* >= 1: off */
+  float min_p;                 /* <= 0: off */
+  float repeat_penalty;        /* 1: off */
+  float presence_penalty;      /* OpenAI semantics; 0: off */
+  float frequency_penalty;     /* OpenAI semantics; 0: off */
+  uint64_t seed;               /* same seed, same text; TANDEM_RANDOM_SEED: random */
+  const char* const* stop;     /* stop strings (not emitted), may be NULL */
+  size_t n_stop;
+  int32_t reserved[8];         /* must be zero */
+} tandem_generate_options;
+
+#define TANDEM_RANDOM_SEED 0xFFFFFFFFu
+
+typedef enum tandem_finish_reason {
+  TANDEM_FINISH_STOP = 0,         /* end-of-text token or a stop string */
+  TANDEM_FINISH_LENGTH = 1,       /* max_tokens reached */
+  TANDEM_FINISH_CONTEXT_FULL = 2,
+  TANDEM_FINISH_CANCELLED = 3     /* the callback returned 0 */
+} tandem_finish_reason;
+
+typedef struct tandem_generate_result {
+  tandem_finish_reason finish;
+  int32_t n_prompt_tokens;
+  int32_t n_cached_tokens; /* prompt tokens reused from the session's cache */
+  int32_t n_generated_tokens;
+  double prompt_seconds, generate_seconds;
+} tandem_generate_result;
+
+/* Receives final UTF-8 text as it is generated (not NUL-terminated: use len).
+ * Return nonzero to continue, 0 to cancel the generation at once. */
+typedef int (*tandem_text_callback)(const char* text, size_t len, void* user_data);
+
+/* The message of the last failure on this thread ("" when none). Never NULL. */
+const char* tandem_last_error(void);
+/* The library version string, e.g. "0.1.0". */
+const char* tandem_version(void);
+
+/* Defaults: all cores, the model's context, no budget. */
+tandem_model_options tandem_model_default_options(void);
+/* Defaults: 128 tokens, temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, random seed. */
+tandem_generate_options tandem_generate_default_options(void);
+
+/* options may be NULL (defaults). Returns NULL on failure. */
+tandem_model* tandem_model_load(const char* path, const tandem_model_options* options);
+void tandem_model_free(tandem_model* model); /* NULL is allowed; sessions keep the weights alive */
+int32_t tandem_model_n_vocab(const tandem_model* model); /* -1 on NULL */
+int32_t tandem_model_n_ctx_train(const tandem_model* model);
+
+/* Text -> token ids. add_special: BOS as the model wants it. Writes at most
+ * capacity ids to tokens (which may be NULL when capacity is 0) and the needed
+ * count to *n_tokens; TANDEM_ERROR_BUFFER_TOO_SMALL when capacity is too small. */
+tandem_status tandem_tokenize(const tandem_model* model, const char* text, int add_special, int32_t* tokens,
+                              size_t capacity, size_t* n_tokens);
+/* Token ids -> UTF-8 text, NUL-terminated. Writes the needed size (without the NUL)
+ * to *length; TANDEM_ERROR_BUFFER_TOO_SMALL when capacity < *length + 1. */
+tandem_status tandem_detokenize(const tandem_model* model, const int32_t* tokens, size_t n_tokens, char* text,
+                                size_t capacity, size_t* length);
+
+/* A session with its own KV cache. Returns NULL on failure. */
+tandem_session* tandem_session_create(tandem_model* model);
+void tandem_session_free(tandem_session* session); /* NULL is allowed */
+int32_t tandem_session_n_ctx(const tandem_session* session); /* -1 on NULL */
+
+/* Generates a continuation of prompt (text, tokenized with BOS). The session
+ * reuses the cached prefix of the previous prompt+output. on_text may be NULL;
+ * options and result may be NULL. Cancelling is not an error: the result says
+ * TANDEM_FINISH_CANCELLED. */
+tandem_status tandem_generate(tandem_session* session, const char* prompt, const tandem_generate_options* options,
+                              tandem_text_callback on_text, void* user_data, tandem_generate_result* result);
+/* The same with a prompt given as token ids. */
+tandem_status tandem_generate_tokens(tandem_session* session, const int32_t* prompt, size_t n_prompt,
+                                     const tandem_generate_options* options, tandem_text_callback on_text,
+                                     void* user_data, tandem_generate_result* result);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TANDEM_TANDEM_H */

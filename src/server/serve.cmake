@@ -1,0 +1,40 @@
+# tandem serve, the C API and its C test (issue 5). Included from the top-level CMakeLists.txt.
+
+# Debian ships cpp-httplib as a compiled library whose ABI depends on the defines
+# pkg-config gives (OpenSSL/zlib/brotli support), so take them from there.
+if(TANDEM_SERVER)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+  file(GLOB TANDEM_SERVER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/server/*.cpp)
+  add_library(tandem_server STATIC ${TANDEM_SERVER_SOURCES})
+  target_link_libraries(tandem_server PUBLIC tandem PkgConfig::CPP_HTTPLIB)
+  target_link_libraries(tandem_cli PRIVATE tandem_server)
+else()
+  target_compile_definitions(tandem_cli PRIVATE TANDEM_NO_SERVER)
+endif()
+
+# The chat page (web/index.html, no build step of its own) is embedded into the CLI
+# as a raw string literal; file(CONFIGURE) rewrites it only when the page changed.
+set(TANDEM_CHAT_PAGE_SOURCE ${PROJECT_SOURCE_DIR}/web/index.html)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${TANDEM_CHAT_PAGE_SOURCE})
+file(READ ${TANDEM_CHAT_PAGE_SOURCE} TANDEM_CHAT_PAGE)
+file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/generated/chat_page.inc
+     CONTENT "R\"tandem_page(\${TANDEM_CHAT_PAGE})tandem_page\"\n")
+target_include_directories(tandem_cli PRIVATE ${CMAKE_BINARY_DIR}/generated)
+
+# The C API example, compiled as C.
+add_executable(tandem_simple examples/simple.c)
+set_target_properties(tandem_simple PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON LINKER_LANGUAGE CXX)
+target_link_libraries(tandem_simple PRIVATE tandem)
+
+if(TANDEM_TESTS)
+  get_filename_component(TANDEM_SERVE_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" ABSOLUTE)
+  add_executable(capi_c_test tests/unit/capi_c_test.c)
+  set_target_properties(capi_c_test PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON LINKER_LANGUAGE CXX)
+  target_link_libraries(capi_c_test PRIVATE tandem)
+  target_compile_definitions(capi_c_test PRIVATE TANDEM_SHARED_DIR="${TANDEM_SERVE_SHARED_DIR}")
+  add_test(NAME capi_c_test COMMAND capi_c_test)
+  add_test(NAME capi_example_simple
+           COMMAND tandem_simple ${TANDEM_SERVE_SHARED_DIR}/models/stories260K.gguf "Once upon a time")
+  set_tests_properties(capi_c_test capi_example_simple PROPERTIES TIMEOUT 300)
+endif()

@@ -1,0 +1,305 @@
+// `tandem serve` end to end: a real server process on a free loopback port, driven
+// over HTTP (cpp-httplib client), by the official `openai` npm client, with bad
+// input, and by concurrent clients. Every server is stopped by the test.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "support/test_paths.h"
+
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+const std::string kStories = tandem::test::shared_path("models/stories260K.gguf");
+const std::string kQwen = tandem::test::shared_path("conformance/qwen2/model-Q8_0.gguf");
+const std::string kKey = "test-key";
+
+// A `tandem serve` child process; the destructor stops it (SIGTERM, then SIGKILL).
+class ServerProcess {
+ public:
+  explicit ServerProcess(const std::string& model, const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {tandem::test::cli_path(), "serve", "-m", model, "--port", "0", "-t", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    int out[2];
+    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], STDOUT_FILENO);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    // The first line names the port: "tandem serve: listening on http://127.0.0.1:PORT ...".
+    std::string line;
+    char c;
+    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
+    stdout_fd_ = out[0];
+    std::smatch m;
+    if (!std::regex_search(line, m, std::regex(R"(127\.0\.0\.1:(\d+))"))) {
+      throw std::runtime_error("server did not report a port: " + line);
+    }
+    port_ = std::stoi(m[1]);
+    auto client = this->client();
+    for (int i = 0; i < 600; ++i) {  // until loaded (a bound on a broken start, not a timing check)
+      if (auto r = client.Get("/health"); r && r->status == 200) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    throw std::runtime_error("server never became healthy");
+  }
+  ~ServerProcess() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 100; ++i) {
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        close(stdout_fd_);
+        return;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    close(stdout_fd_);
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(120, 0);
+    c.set_bearer_token_auth(kKey);
+    return c;
+  }
+  int port() const { return port_; }
+  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+
+  double metric(const std::string& name) const {
+    auto r = client().Get("/metrics");
+    if (!r) return -1;
+    std::smatch m;
+    if (!std::regex_search(r->body, m, std::regex("\n" + name + " ([0-9.e+-]+)"))) return -1;
+    return std::stod(m[1]);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int stdout_fd_ = -1;
+};
+
+json post(const ServerProcess& server, const std::string& path, const json& body, int expected = 200) {
+  auto r = server.client().Post(path, body.dump(), "application/json");
+  EXPECT_TRUE(r);
+  if (!r) return {};
+  EXPECT_EQ(r->status, expected) << r->body;
+  return json::parse(r->body, nullptr, false);
+}
+
+std::string greedy_completion(const ServerProcess& server, const std::string& prompt, int max_tokens) {
+  json r = post(server, "/v1/completions", {{"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", 0}});
+  return r.is_discarded() || r.empty() ? "<failed>" : r["choices"][0]["text"].get<std::string>();
+}
+
+// ---- the official openai npm client ------------------------------------------------
+
+// Installs tests/e2e/node/package.json into a cache dir once; "" when npm cannot.
+std::string node_modules() {
+  const char* env = std::getenv("TANDEM_NODE_CACHE");
+  const std::filesystem::path cache = env && *env ? env : "/tmp/tandem-node-cache";
+  const std::filesystem::path source = std::filesystem::path(TANDEM_SOURCE_DIR) / "tests/e2e/node/package.json";
+  std::filesystem::create_directories(cache);
+  std::filesystem::copy_file(source, cache / "package.json", std::filesystem::copy_options::overwrite_existing);
+  if (!std::filesystem::exists(cache / "node_modules/openai/package.json")) {
+    const std::string cmd = "cd '" + cache.string() + "' && npm install --no-audit --no-fund >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return "";
+  }
+  return (cache / "node_modules").string();
+}
+
+void run_openai_client(const std::string& model) {
+  const std::string modules = node_modules();
+  if (modules.empty()) GTEST_SKIP() << "npm install of the openai package failed (no registry access?)";
+  ServerProcess server(model, {"--api-key", kKey, "-c", "1024"});
+  const std::string script = std::string(TANDEM_SOURCE_DIR) + "/tests/e2e/node/openai_client.cjs";
+  const std::string cmd = "NODE_PATH='" + modules + "' node '" + script + "' " + server.base_url() + " " + kKey + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  const int status = pclose(pipe);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_NE(output.find("ALL OK"), std::string::npos) << output;
+}
+
+TEST(ServerOpenAiClient, Stories260K) { run_openai_client(kStories); }
+TEST(ServerOpenAiClient, Qwen2WithChatTemplate) { run_openai_client(kQwen); }
+
+// ---- bad input ---------------------------------------------------------------------
+
+TEST(ServerBadInput, EachGetsItsStatusAndTheServerKeepsServing) {
+  ServerProcess server(kStories, {"--api-key", kKey, "-c", "128"});
+  const std::string big_prompt(20000, 'a');
+  const std::string invalid_utf8 = "{\"messages\":[{\"role\":\"user\",\"content\":\"\xff\xfe\"}]}";
+  struct Case {
+    const char* name;
+    std::string path, body;
+    int status;
+    const char* key = "test-key";  // nullptr: no Authorization header
+  };
+  const std::string hello = R"("messages":[{"role":"user","content":"hi"}])";
+  const Case cases[] = {
+      {"malformed json", "/v1/chat/completions", "{\"messages\": [", 400},
+      {"not an object", "/v1/chat/completions", "[1,2]", 400},
+      {"messages wrong type", "/v1/chat/completions", R"({"messages":"hi"})", 400},
+      {"temperature wrong type", "/v1/chat/completions", "{" + hello + R"(,"temperature":"hot"})", 400},
+      {"max_tokens negative", "/v1/chat/completions", "{" + hello + R"(,"max_tokens":-5})", 400},
+      {"bad role", "/v1/chat/completions", R"({"messages":[{"role":"wizard","content":"x"}]})", 400},
+      {"empty messages", "/v1/chat/completions", R"({"messages":[]})", 400},
+      {"unknown fields are ignored", "/v1/chat/completions", "{" + hello + R"(,"max_tokens":2,"frobnicate":1})", 200},
+      {"huge max_tokens ends at the context", "/v1/chat/completions", "{" + hello + R"(,"max_tokens":1000000000})", 200},
+      {"prompt over the context", "/v1/completions", R"({"prompt":")" + big_prompt + R"("})", 400},
+      {"invalid utf-8", "/v1/chat/completions", invalid_utf8, 400},
+      {"unsupported schema keyword", "/v1/chat/completions",
+       "{" + hello + R"(,"response_format":{"type":"json_schema","json_schema":{"schema":{"type":"string","pattern":"a"}}}})", 400},
+      {"n > 1", "/v1/chat/completions", "{" + hello + R"(,"n":2})", 400},
+      {"10 MB body", "/v1/chat/completions", std::string(10 << 20, ' '), 413},
+      {"missing api key", "/v1/chat/completions", "{" + hello + "}", 401, nullptr},
+      {"bad api key", "/v1/chat/completions", "{" + hello + "}", 401, "wrong"},
+      {"unknown path", "/v1/nothing", "{}", 404},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_read_timeout(120, 0);
+    if (c.key) client.set_bearer_token_auth(c.key);
+    auto r = client.Post(c.path, c.body, "application/json");
+    ASSERT_TRUE(r) << "no response";
+    EXPECT_EQ(r->status, c.status) << r->body;
+    const json body = json::parse(r->body, nullptr, false);
+    if (c.status != 200) {
+      ASSERT_FALSE(body.is_discarded()) << r->body;
+      EXPECT_TRUE(body["error"]["message"].is_string()) << r->body;
+      EXPECT_TRUE(body["error"]["type"].is_string()) << r->body;
+    } else {
+      EXPECT_TRUE(body["choices"][0]["message"]["content"].is_string()) << r->body;
+    }
+    auto health = server.client().Get("/health");
+    ASSERT_TRUE(health);
+    EXPECT_EQ(health->status, 200);
+  }
+}
+
+TEST(ServerEndpoints, HealthModelsMetricsAndPage) {
+  ServerProcess server(kStories, {"-c", "128"});
+  auto client = server.client();
+  auto health = client.Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(json::parse(health->body)["status"], "ok");
+  auto models = client.Get("/v1/models");
+  ASSERT_TRUE(models);
+  EXPECT_EQ(json::parse(models->body)["data"][0]["id"], "stories260K.gguf");
+  greedy_completion(server, "Once upon a time", 4);
+  EXPECT_EQ(server.metric("tandem_completions_total"), 1);
+  EXPECT_EQ(server.metric("tandem_generated_tokens_total"), 4);
+  EXPECT_GT(server.metric("tandem_memory_resident_bytes"), 0);
+  auto page = client.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("<html"), std::string::npos);
+}
+
+// ---- concurrency -------------------------------------------------------------------
+
+TEST(ServerConcurrency, EightClientsOnFourSlotsMatchSequentialGreedyRuns) {
+  ServerProcess server(kStories, {"--parallel", "4", "--queue", "8", "-c", "256"});
+  const std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily and Ben", "One day",
+                                            "The sun was", "Tom had a", "In the park", "A big dog"};
+  std::vector<std::string> sequential;
+  for (const auto& p : prompts) sequential.push_back(greedy_completion(server, p, 40));
+
+  std::vector<std::future<std::string>> concurrent;
+  for (const auto& p : prompts) {
+    concurrent.push_back(std::async(std::launch::async, [&, p] { return greedy_completion(server, p, 40); }));
+  }
+  for (size_t i = 0; i < prompts.size(); ++i) EXPECT_EQ(concurrent[i].get(), sequential[i]) << prompts[i];
+  EXPECT_EQ(server.metric("tandem_completions_total"), 16);
+  // The repeated prompts were served from the slots' caches.
+  EXPECT_GT(server.metric("tandem_prompt_tokens_cached_total"), 0);
+}
+
+// Polls until `done` (a guard against hanging on a broken server, not a timing check).
+template <class Done>
+void wait_until(Done done, const char* what) {
+  for (int i = 0; i < 12000; ++i) {
+    if (done()) return;
+    std::this_thread::sleep_for(5ms);
+  }
+  FAIL() << "gave up waiting for " << what;
+}
+
+// Starts a streamed completion that generates up to max_tokens; returns once the
+// first chunk arrived. The returned future completes when the stream ends.
+std::future<int> start_stream(const ServerProcess& server, int max_tokens, bool disconnect_after_first) {
+  auto first = std::make_shared<std::promise<void>>();
+  auto started = first->get_future();
+  auto done = std::async(std::launch::async, [&server, first, max_tokens, disconnect_after_first] {
+    httplib::Client client("127.0.0.1", server.port());
+    client.set_read_timeout(120, 0);
+    const json body = {{"prompt", "Once upon a time"}, {"max_tokens", max_tokens}, {"ignore_eos", true},
+                       {"stream", true}, {"temperature", 0}};
+    bool signalled = false;
+    int chunks = 0;
+    httplib::Request req;
+    req.method = "POST";
+    req.path = "/v1/completions";
+    req.body = body.dump();
+    req.set_header("Content-Type", "application/json");
+    req.content_receiver = [&](const char*, size_t, uint64_t, uint64_t) {
+      ++chunks;
+      if (!signalled) first->set_value(), signalled = true;
+      return !disconnect_after_first;  // false closes the connection
+    };
+    auto r = client.send(req);
+    if (!signalled) first->set_value();
+    return r ? r->status : -1;
+  });
+  started.wait();
+  return done;
+}
+
+TEST(ServerConcurrency, QueueLimitGives429AndADisconnectFreesItsSlot) {
+  ServerProcess server(kStories, {"--parallel", "1", "--queue", "1", "-c", "2048"});
+  // Slot busy with a long generation, one request queued: the next is refused.
+  auto running = start_stream(server, 2000, false);
+  auto queued = std::async(std::launch::async, [&] { return greedy_completion(server, "The cat", 4); });
+  wait_until([&] { return server.metric("tandem_queue_depth") >= 1; }, "a queued request");
+  auto refused = server.client().Post("/v1/completions", R"({"prompt":"x","max_tokens":2})", "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 429) << refused->body;
+  EXPECT_EQ(json::parse(refused->body)["error"]["code"], "queue_full");
+  EXPECT_EQ(running.get(), 200);
+  EXPECT_NE(queued.get(), "<failed>");
+
+  // A client that disconnects mid-stream: its generation stops and the slot frees.
+  const double generated_before = server.metric("tandem_decoded_tokens_total");
+  start_stream(server, 2000, true).get();
+  wait_until([&] { return server.metric("tandem_slots_busy") == 0; }, "the slot to free");
+  wait_until([&] { return server.metric("tandem_completions_cancelled_total") >= 1; }, "the cancellation");
+  EXPECT_LT(server.metric("tandem_decoded_tokens_total") - generated_before, 2000);
+  EXPECT_NE(greedy_completion(server, "The cat", 4), "<failed>");
+}
+
+}  // namespace
