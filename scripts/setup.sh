@@ -4,7 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libutf8proc-dev libcli11-dev libgtest-dev libgmock-dev)
+packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libutf8proc-dev libcli11-dev libgtest-dev libgmock-dev
+  libbenchmark-dev libcpp-httplib-dev)
+# Node.js runs the end-to-end client tests (the official openai npm package); keep a newer one if present.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,4 +14,9 @@ for t in "${asan_tests[@]}"; do
 done
 
 scripts/setup.sh
+
+# Phone path: the aarch64 cross-build and its kernel/engine tests under qemu-user (a subset;
+# see the script). Before the native ctest, so ctest's summary stays the last output.
+scripts/test-aarch64.sh
+
 ctest --test-dir build --output-on-failure -j "$(nproc)"

@@ -30,7 +30,8 @@ CommandResult run_cli_with_input(const std::string& args, const std::string& inp
   std::ofstream(in_file, std::ios::binary) << input;
   std::string out_file = temp_path("cli-out-" + std::to_string(counter));
   std::string err_file = temp_path("cli-err-" + std::to_string(counter++));
-  std::string cmd = cli_path() + " " + args + " >" + out_file + " 2>" + err_file + " <" + in_file;
+  // The launcher is empty natively and qemu-user for a cross-built CLI.
+  std::string cmd = std::string(TANDEM_CLI_LAUNCHER) + " " + cli_path() + " " + args + " >" + out_file + " 2>" + err_file + " <" + in_file;
   int status = std::system(cmd.c_str());
   auto slurp = [](const std::string& path) {
     std::ifstream in(path, std::ios::binary);

@@ -15,6 +15,13 @@ int main(int argc, char** argv) {
   tandem::cli::add_logits(app);
   tandem::cli::add_convert(app);
   tandem::cli::add_perplexity(app);
+#ifndef TANDEM_NO_SERVER
+  tandem::cli::add_serve(app);
+#endif
+  tandem::cli::add_quantize(app);
+  tandem::cli::add_plan(app);
+  tandem::cli::add_synth(app);
+  tandem::cli::add_bench(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

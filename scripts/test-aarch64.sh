@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The phone path: cross-builds Tandem for aarch64 (Debian's g++-aarch64-linux-gnu) into
+# build-aarch64/ and runs the tests that exercise the engine's arithmetic under qemu-user.
+# Kept lean for CI (2 cores): only the targets below are built, and the slow ones run a subset.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $sudo dpkg --add-architecture arm64
+fi
+# The cross compiler, the emulator, and the arm64 builds of the libraries the engine and tests
+# link (the HTTP server is left out: -DTANDEM_SERVER=OFF below); libc6/libstdc++6:arm64 come
+# with them and let qemu run the dynamic binaries from the host's multiarch paths.
+packages=(g++-aarch64-linux-gnu qemu-user libutf8proc-dev:arm64 libgtest-dev:arm64)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# "executable:gtest filter[:qemu cpu]". Everything runs whole except the conformance test: the
+# float-path goldens (F32, deq_*) and gemma2 take minutes under emulation, so on ARM it checks
+# the goldens the NEON kernels compute (Q8_0, Q4_0, Q4_K_M) of the 2-layer models on prompt1
+# only; the native run checks them all. qemu's default cpu ("max") has dotprod; the kernel
+# tests run again on a cortex-a57, which lacks it, so the plain NEON build is chosen there.
+tests=(
+  kernels_neon_test:'*'
+  kernels_neon_test:'*':cortex-a57
+  kernels_matmul_test:'*'
+  kernels_matmul_test:'*':cortex-a57
+  quant_dot_test:'*'
+  quant_kquants_test:'*'
+  quant_legacy_test:'*'
+  quant_half_test:'*'
+  quant_quantize_test:'*'
+  tokenizer_unit_test:'*'
+  tokenizer_vectors_test:'*'
+  conformance_logits_test:'*_golden_Q*_prompt1_json-*gemma2*'
+  cli_test:'*'
+)
+targets=($(printf '%s\n' "${tests[@]%%:*}" | sort -u))
+
+build_dir=build-aarch64
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_SERVER=OFF \
+  --toolchain cmake/aarch64-linux-gnu.cmake >/dev/null
+ninja -C "$build_dir" "${targets[@]}"
+
+# The NEON table must be linked into the engine itself, not only into the tests that name it.
+if ! aarch64-linux-gnu-nm "$build_dir/tandem" | grep -q ' T _ZN6tandem7kernels17neon_kernel_tableEv$'; then
+  echo "aarch64: the tandem CLI lacks the NEON kernels (a weak reference to neon_kernel_table in" \
+    "src/kernels/dispatch.cpp does not pull src/kernels/arm/ out of libtandem.a)" >&2
+  exit 1
+fi
+
+qemu=(qemu-aarch64)
+failed=()
+for entry in "${tests[@]}"; do
+  IFS=: read -r t filter cpu <<<"$entry"
+  echo "== aarch64 (qemu -cpu ${cpu:-max}): $t --gtest_filter=$filter"
+  start=$SECONDS
+  "${qemu[@]}" -cpu "${cpu:-max}" "$build_dir/tests/$t" --gtest_brief=1 --gtest_filter="$filter" || failed+=("$t/${cpu:-max}")
+  echo "   $t: $((SECONDS - start))s"
+done
+if ((${#failed[@]})); then
+  echo "aarch64 tests failed: ${failed[*]}" >&2
+  exit 1
+fi
+echo "aarch64: all ${#tests[@]} test runs passed under qemu"
