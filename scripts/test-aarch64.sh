@@ -51,9 +51,11 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTANDEM_SERVER=O
 ninja -C "$build_dir" "${targets[@]}"
 
 # The NEON table must be linked into the engine itself, not only into the tests that name it.
-if ! aarch64-linux-gnu-nm "$build_dir/tandem" | grep -q ' T _ZN6tandem7kernels17neon_kernel_tableEv$'; then
-  echo "aarch64: the tandem CLI lacks the NEON kernels (a weak reference to neon_kernel_table in" \
-    "src/kernels/dispatch.cpp does not pull src/kernels/arm/ out of libtandem.a)" >&2
+# (nm's output is captured first: with pipefail, `nm | grep -q` fails when grep exits early.)
+symbols=$(aarch64-linux-gnu-nm "$build_dir/tandem")
+if ! grep -q ' T _ZN6tandem7kernels17neon_kernel_tableEv$' <<<"$symbols"; then
+  echo "aarch64: the tandem CLI lacks the NEON kernels (neon_kernel_table from src/kernels/arm/" \
+    "was not linked into the engine)" >&2
   exit 1
 fi
 
