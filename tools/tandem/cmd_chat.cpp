@@ -22,7 +22,8 @@ void add_chat(CLI::App& app) {
   cmd->add_option("--system", system_prompt, "system prompt");
   cmd->add_option("--chat-template", template_name, "force a chat template (llama2, llama3, chatml, phi3, gemma, mistral, zephyr, ...)");
   cmd->callback([] {
-    auto model = model::Model::load(resolve_model_path(flags.model));
+    model::ContextOptions context_options = flags.context_options();
+    auto model = flags.load_within_budget(context_options);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
     const std::string template_text = model->file().find_string("tokenizer.chat_template").value_or("");
     const std::string bos = tok->bos() >= 0 ? tok->text(tok->bos()) : "";
@@ -32,7 +33,7 @@ void add_chat(CLI::App& app) {
     // Fail before the first prompt if the template is unknown.
     tokenizer::apply_chat_template(template_text, template_name, {{"user", "x"}}, true, bos, eos);
 
-    generate::Session session(model, *tok, flags.context_options());
+    generate::Session session(model, *tok, context_options);
     const bool interactive = isatty(STDIN_FILENO);
     std::string line;
     for (;;) {

@@ -17,12 +17,13 @@ void add_run(CLI::App& app) {
   cmd->add_option("-f,--file", file, "read the prompt from a file");
   cmd->add_flag("-v,--verbose", verbose, "print timings to stderr");
   cmd->callback([] {
-    auto model = model::Model::load(resolve_model_path(flags.model));
+    model::ContextOptions context_options = flags.context_options();
+    auto model = flags.load_within_budget(context_options);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
     const std::string prompt_text = read_prompt(text, file);
     auto prompt = tok->encode(prompt_text, true, false);
     if (prompt.empty()) fail("the prompt is empty and the model adds no BOS token: give a prompt with -p");
-    generate::Session session(model, *tok, flags.context_options());
+    generate::Session session(model, *tok, context_options);
     std::fputs(prompt_text.c_str(), stdout);
     std::fflush(stdout);
     auto result = session.generate(prompt, flags.generate_options(), [](std::string_view piece) {

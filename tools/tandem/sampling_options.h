@@ -1,9 +1,12 @@
 // Sampling flags shared by `run` and `chat`.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "commands.h"
 #include "generate/session.h"
+#include "memory/budget.h"
+#include "memory/plan.h"
 
 namespace tandem::cli {
 
@@ -13,6 +16,8 @@ struct GenerationFlags {
   int n_ctx = 0;
   int threads = 0;
   std::string kv_type = "f16";
+  std::string mem_budget;  // empty: no budget
+  bool fit = false;
   bool ignore_eos = false;
   std::vector<std::string> stop;
   generate::SamplerOptions sampling;
@@ -23,6 +28,8 @@ struct GenerationFlags {
     cmd->add_option("-c,--ctx-size", n_ctx, "context size in tokens (0: the model's, capped at 4096)");
     cmd->add_option("-t,--threads", threads, "threads (0: all cores)");
     cmd->add_option("--kv-type", kv_type, "KV cache type: f32, f16, q8_0, q4_0");
+    cmd->add_option("--mem-budget", mem_budget, "refuse to start if the planned memory exceeds SIZE (e.g. 4GiB)");
+    cmd->add_flag("--fit", fit, "with --mem-budget: pick the largest context and KV type that fit instead");
     cmd->add_option("--temp", sampling.temperature, "temperature (0: greedy)");
     cmd->add_option("--top-k", sampling.top_k, "top-k (0: off)");
     cmd->add_option("--top-p", sampling.top_p, "top-p (1: off)");
@@ -38,6 +45,21 @@ struct GenerationFlags {
 
   model::ContextOptions context_options() const {
     return {.n_ctx = n_ctx, .n_threads = threads, .kv_type = parse_kv_type(kv_type)};
+  }
+
+  // Opens the model after checking the memory plan against --mem-budget (which may
+  // shrink the context or KV type under --fit: the returned options say what to use).
+  std::shared_ptr<model::Model> load_within_budget(model::ContextOptions& options) const {
+    auto file = gguf::File::open(resolve_model_path(model));
+    if (!mem_budget.empty()) {
+      auto choice = memory::enforce_budget(file, options.n_ctx, options.kv_type, memory::parse_size(mem_budget), fit);
+      options.n_ctx = choice.n_ctx;
+      options.kv_type = choice.kv_type;
+      if (!choice.message.empty()) std::fprintf(stderr, "%s\n", choice.message.c_str());
+    } else if (fit) {
+      fail("--fit needs --mem-budget SIZE");
+    }
+    return model::Model::from_file(std::move(file));
   }
 
   generate::GenerateOptions generate_options() const {
