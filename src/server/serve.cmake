@@ -5,9 +5,14 @@
 if(TANDEM_SERVER)
   find_package(PkgConfig REQUIRED)
   pkg_check_modules(CPP_HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
-  file(GLOB TANDEM_SERVER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/server/*.cpp)
+  find_package(SQLite3 REQUIRED)
+  find_package(OpenSSL REQUIRED)
+  find_package(PNG REQUIRED)
+  file(GLOB TANDEM_SERVER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/server/*.cpp
+       ${PROJECT_SOURCE_DIR}/src/router/*.cpp ${PROJECT_SOURCE_DIR}/src/model_store/*.cpp
+       ${PROJECT_SOURCE_DIR}/src/report/*.cpp)
   add_library(tandem_server STATIC ${TANDEM_SERVER_SOURCES})
-  target_link_libraries(tandem_server PUBLIC tandem PkgConfig::CPP_HTTPLIB)
+  target_link_libraries(tandem_server PUBLIC tandem PkgConfig::CPP_HTTPLIB SQLite::SQLite3 OpenSSL::Crypto PNG::PNG)
   target_link_libraries(tandem_cli PRIVATE tandem_server)
 else()
   target_compile_definitions(tandem_cli PRIVATE TANDEM_NO_SERVER)

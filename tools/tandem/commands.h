@@ -20,6 +20,10 @@ void add_quantize(CLI::App& app);
 void add_plan(CLI::App& app);
 void add_synth(CLI::App& app);
 void add_bench(CLI::App& app);
+// The device-cloud side (need the server library):
+void add_models(CLI::App& app);  // on-device model store
+void add_cost(CLI::App& app);    // fleet cost simulation
+void add_ledger(CLI::App& app);  // routing ledger report
 
 // -m given, else $TANDEM_MODEL, else ../shared/models/stories260K.gguf; an Error
 // explaining how to get a GGUF when none exists.

@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
   tandem::cli::add_plan(app);
   tandem::cli::add_synth(app);
   tandem::cli::add_bench(app);
+#ifndef TANDEM_NO_SERVER
+  tandem::cli::add_models(app);
+  tandem::cli::add_cost(app);
+  tandem::cli::add_ledger(app);
+#endif
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
