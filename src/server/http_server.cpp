@@ -1,27 +1,21 @@
 #include "server/http_server.h"
 
-#include <httplib.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 
 #include "core/error.h"
-#include "server/openai.h"
-#include "server/scheduler.h"
+#include "server/server_impl.h"
 #include "tokenizer/chat_template.h"
 
 namespace tandem::server {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-int64_t unix_time() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 uint64_t resident_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -30,36 +24,36 @@ uint64_t resident_bytes() {
   return resident * uint64_t(sysconf(_SC_PAGESIZE));
 }
 
+void send_error(httplib::Response& res, const ApiError& error) { send_json(res, error.status, error_json(error)); }
+
+}  // namespace
+
+int64_t unix_time() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t unix_time_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 void send_json(httplib::Response& res, int status, const ojson& body) {
   res.status = status;
   res.set_content(to_wire(body), "application/json");
 }
 
-void send_error(httplib::Response& res, const ApiError& error) { send_json(res, error.status, error_json(error)); }
-
 std::string sse(const ojson& value) { return "data: " + to_wire(value) + "\n\n"; }
 
-// Counters behind /metrics.
-struct Metrics {
-  std::atomic<int64_t> requests{0}, completions{0}, rejected_queue_full{0}, errors{0};
-  std::atomic<int64_t> prompt_tokens{0}, cached_tokens{0}, generated_tokens{0};
-  std::mutex mutex;
-  double generate_seconds = 0, prompt_seconds = 0;
-  double last_tokens_per_second = 0;
-
-  void record(const Outcome& outcome) {
-    ++completions;
-    prompt_tokens += outcome.n_prompt;
-    cached_tokens += outcome.n_cached;
-    generated_tokens += outcome.n_generated;
-    std::lock_guard lock(mutex);
-    generate_seconds += outcome.generate_seconds;
-    prompt_seconds += outcome.prompt_seconds;
-    if (outcome.generate_seconds > 0) last_tokens_per_second = outcome.n_generated / outcome.generate_seconds;
-  }
-};
-
-}  // namespace
+void Metrics::record(const Outcome& outcome) {
+  ++completions;
+  prompt_tokens += outcome.n_prompt;
+  cached_tokens += outcome.n_cached;
+  generated_tokens += outcome.n_generated;
+  std::lock_guard lock(mutex);
+  generate_seconds += outcome.generate_seconds;
+  prompt_seconds += outcome.prompt_seconds;
+  if (outcome.generate_seconds > 0) last_tokens_per_second = outcome.n_generated / outcome.generate_seconds;
+}
 
 uint64_t parse_byte_size(const std::string& text) {
   size_t used = 0;
@@ -78,44 +72,22 @@ uint64_t parse_byte_size(const std::string& text) {
   fail("'", text, "' is not a size (examples: 512M, 2G, 1048576)");
 }
 
-struct HttpServer::Impl {
-  ServerOptions options;
-  httplib::Server http;
-  std::atomic<bool> ready{false};
-  Metrics metrics;
-  std::atomic<int64_t> next_id{1};
-  Clock::time_point started = Clock::now();
-
-  std::shared_ptr<model::Model> model;
-  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
-  generate::TokenTexts texts;
-  ModelInfo info;
-  uint64_t model_bytes = 0;
-  std::unique_ptr<Scheduler> scheduler;
-
-  explicit Impl(ServerOptions o) : options(std::move(o)) {}
-
-  void require_ready() const {
-    if (!ready) throw ApiError(503, "server_error", "the model is still loading; retry shortly", "", "loading");
+void HttpServer::Impl::handle(const httplib::Request& req, httplib::Response& res,
+                              const std::function<void(const httplib::Request&, httplib::Response&)>& handler) {
+  try {
+    handler(req, res);
+  } catch (const ApiError& error) {
+    send_error(res, error);
+  } catch (const Error& error) {
+    send_error(res, ApiError(400, "invalid_request_error", error.what()));
+  } catch (const std::exception& error) {
+    send_error(res, ApiError(500, "server_error", error.what()));
   }
+}
 
-  void handle(const httplib::Request& req, httplib::Response& res,
-              const std::function<void(const httplib::Request&, httplib::Response&)>& handler) {
-    try {
-      handler(req, res);
-    } catch (const ApiError& error) {
-      send_error(res, error);
-    } catch (const Error& error) {
-      send_error(res, ApiError(400, "invalid_request_error", error.what()));
-    } catch (const std::exception& error) {
-      send_error(res, ApiError(500, "server_error", error.what()));
-    }
-  }
-
-  void routes();
-  void generate(const httplib::Request& req, httplib::Response& res, Endpoint endpoint);
-  std::string metrics_text();
-};
+std::string HttpServer::Impl::next_response_id(Endpoint endpoint) {
+  return std::string(endpoint == Endpoint::ChatCompletions ? "chatcmpl-" : "cmpl-") + std::to_string(next_id++);
+}
 
 void HttpServer::Impl::routes() {
   http.set_payload_max_length(options.max_body_bytes);
@@ -125,6 +97,7 @@ void HttpServer::Impl::routes() {
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     ++metrics.requests;
+
     const bool protected_path = req.path.rfind("/v1/", 0) == 0 || req.path == "/metrics";
     if (options.api_key.empty() || !protected_path) return httplib::Server::HandlerResponse::Unhandled;
     if (req.get_header_value("Authorization") == "Bearer " + options.api_key) {
@@ -166,9 +139,19 @@ void HttpServer::Impl::routes() {
   http.Get("/v1/models", [this](const httplib::Request& req, httplib::Response& res) {
     handle(req, res, [this](const httplib::Request&, httplib::Response& res) {
       require_ready();
-      ojson model{{"id", info.id}, {"object", "model"}, {"created", unix_time()}, {"owned_by", "tandem"},
-                  {"meta", {{"n_ctx", info.n_ctx}, {"n_vocab", tokenizer->n_vocab()}, {"size_bytes", model_bytes}}}};
-      send_json(res, 200, {{"object", "list"}, {"data", ojson::array({model})}});
+      ojson data = ojson::array();
+      if (model) {
+        data.push_back({{"id", info.id}, {"object", "model"}, {"created", unix_time()}, {"owned_by", "tandem"},
+                        {"meta", {{"tier", "device"}, {"n_ctx", info.n_ctx}, {"n_vocab", tokenizer->n_vocab()},
+                                  {"size_bytes", model_bytes}}}});
+      }
+      if (router) {
+        for (const auto& cloud : router->config().clouds) {
+          data.push_back({{"id", cloud.model}, {"object", "model"}, {"created", unix_time()}, {"owned_by", cloud.name},
+                          {"meta", {{"tier", "cloud"}, {"base_url", cloud.base_url}}}});
+        }
+      }
+      send_json(res, 200, {{"object", "list"}, {"data", data}});
     });
   });
   http.Post("/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
@@ -180,72 +163,16 @@ void HttpServer::Impl::routes() {
 }
 
 void HttpServer::Impl::generate(const httplib::Request& req, httplib::Response& res, Endpoint endpoint) {
+  if (!options.request_log.empty()) {
+    // One line per body (JSON bodies hold no raw newlines), for audits and the router tests.
+    std::lock_guard lock(request_log_mutex);
+    std::ofstream(options.request_log, std::ios::app) << req.path << ' ' << req.body << '\n';
+  }
   require_ready();
   const ojson body = parse_body(req.body);
-  ApiRequest request = endpoint == Endpoint::ChatCompletions ? parse_chat_request(body, info)
-                                                             : parse_completion_request(body, info);
-  std::shared_ptr<Job> job;
-  try {
-    job = scheduler->submit(std::move(request.generation));
-  } catch (const QueueFull& full) {
-    ++metrics.rejected_queue_full;
-    throw ApiError(429, "rate_limit_error", full.what(), "", "queue_full");
-  }
-  const std::string id = std::string(endpoint == Endpoint::ChatCompletions ? "chatcmpl-" : "cmpl-") +
-                         std::to_string(next_id++);
-  auto writer = std::make_shared<ResponseWriter>(request, info, id, unix_time());
-
-  if (!request.stream) {
-    std::string text;
-    std::vector<TokenLogprob> logprobs;
-    std::vector<Piece> pieces;
-    for (bool finished = false; !finished;) {
-      finished = job->wait(pieces, std::chrono::milliseconds(1000));
-      for (Piece& p : pieces) {
-        text += p.text;
-        if (p.logprob) logprobs.push_back(std::move(*p.logprob));
-      }
-      pieces.clear();
-    }
-    metrics.record(job->outcome());
-    if (!job->outcome().error.empty()) invalid_request(job->outcome().error);
-    send_json(res, 200, writer->complete(text, logprobs, job->outcome()));
-    return;
-  }
-
-  res.set_header("Cache-Control", "no-cache");
-  const bool include_usage = request.include_usage;
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, job, writer, include_usage](size_t, httplib::DataSink& sink) {
-        std::vector<Piece> pieces;
-        const bool finished = job->wait(pieces, std::chrono::milliseconds(100));
-        std::string out;
-        for (Piece& p : pieces) {
-          std::vector<TokenLogprob> logprobs;
-          if (p.logprob) logprobs.push_back(std::move(*p.logprob));
-          if (!p.text.empty() || !logprobs.empty()) out += sse(writer->chunk(p.text, logprobs));
-        }
-        if (finished) {
-          const Outcome& outcome = job->outcome();
-          metrics.record(outcome);
-          if (!outcome.error.empty()) {
-            out += sse(error_json(ApiError(400, "invalid_request_error", outcome.error)));
-          } else {
-            out += sse(writer->final_chunk(outcome));
-            if (include_usage) out += sse(writer->usage_chunk(outcome));
-          }
-          out += "data: [DONE]\n\n";
-        }
-        // A failed write means the client went away: stop generating at once.
-        if (!out.empty() && !sink.write(out.data(), out.size())) {
-          job->cancel();
-          return false;
-        }
-        if (finished) sink.done();
-        return true;
-      },
-      [job](bool) { job->cancel(); });  // no-op after a normal end
+  if (router) return serve_routed(req, body, endpoint, res);
+  serve_device(endpoint == Endpoint::ChatCompletions ? parse_chat_request(body, info) : parse_completion_request(body, info),
+               res, nullptr);
 }
 
 std::string HttpServer::Impl::metrics_text() {
@@ -280,6 +207,10 @@ std::string HttpServer::Impl::metrics_text() {
       {"tandem_prompt_seconds_total", "counter", "time spent evaluating prompts", prompt_seconds},
       {"tandem_generate_seconds_total", "counter", "time spent generating", generate_seconds},
       {"tandem_tokens_per_second", "gauge", "generation speed of the last finished request", last_tps},
+      {"tandem_routed_device_total", "counter", "routed requests answered on the device", double(metrics.routed_device)},
+      {"tandem_routed_cloud_total", "counter", "routed requests sent to the cloud", double(metrics.routed_cloud)},
+      {"tandem_routed_refused_total", "counter", "routed requests refused", double(metrics.routed_refused)},
+      {"tandem_cloud_fallbacks_total", "counter", "cloud failures answered by the device", double(metrics.cloud_fallbacks)},
       {"tandem_queue_depth", "gauge", "requests waiting for a slot", double(s.queue_depth)},
       {"tandem_slots_busy", "gauge", "slots generating", double(s.slots_busy)},
       {"tandem_slots_total", "gauge", "parallel slots (--parallel)", double(s.slots_total)},
@@ -319,7 +250,24 @@ void HttpServer::stop() {
 
 void HttpServer::load() {
   Impl& s = *impl_;
-  const ServerOptions& o = s.options;
+  ServerOptions& o = s.options;
+  if (o.routing) {
+    // The device tier: -m, else the config's device model (absent when not installed).
+    if (o.model_path.empty() && o.routing->device) {
+      const router::DeviceTier& device = *o.routing->device;
+      o.model_path = router::resolve_device_model(device);
+      if (o.n_ctx == 0) o.n_ctx = device.n_ctx;
+      if (o.n_threads == 0) o.n_threads = device.n_threads;
+      o.n_slots = std::max(o.n_slots, device.parallel);
+    }
+    if (o.model_path.empty()) {
+      std::fprintf(stderr, "tandem serve: no device model installed: every request goes to the cloud or is refused\n");
+      s.router = std::make_unique<router::Router>(*o.routing, 0);
+      s.info.id = "tandem-router";
+      s.ready = true;
+      return;
+    }
+  }
   s.model_bytes = std::filesystem::file_size(o.model_path);
   if (o.memory_budget_bytes && s.model_bytes > o.memory_budget_bytes) {
     fail("the model's weights take ", s.model_bytes, " bytes, more than --mem-budget ", o.memory_budget_bytes);
@@ -348,6 +296,7 @@ void HttpServer::load() {
   scheduler_options.context = {.n_ctx = o.n_ctx, .n_threads = o.n_threads};
   s.scheduler = std::make_unique<Scheduler>(s.model, tok, s.texts, scheduler_options);
   info.n_ctx = s.scheduler->n_ctx();
+  if (o.routing) s.router = std::make_unique<router::Router>(*o.routing, info.n_ctx);
   s.ready = true;
 }
 

@@ -3,7 +3,10 @@
 #pragma once
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "router/config.h"
 
 namespace tandem::server {
 
@@ -20,6 +23,10 @@ struct ServerOptions {
   size_t max_body_bytes = size_t(2) << 20;
   uint64_t memory_budget_bytes = 0;  // 0: none; the model's weights must fit in it
   std::string chat_page;  // HTML served at /
+  std::string request_log;  // append every POST body here, one per line ("" : no log)
+  // With a router config, requests are routed between the device model (model_path,
+  // or the config's device tier) and its cloud endpoints (docs/routing.md).
+  std::optional<router::RouterConfig> routing;
 };
 
 class HttpServer {

@@ -216,8 +216,10 @@ ApiRequest parse_completion_request(const ojson& body, const ModelInfo& model) {
   const ojson* prompt = find_field(body, "prompt");
   if (prompt && prompt->is_array() && prompt->size() == 1 && !(*prompt)[0].is_number()) prompt = &(*prompt)[0];
   if (!prompt) invalid_request("'prompt' is required", "prompt");
+  const bool echo = bool_field(body, "echo", false);
   if (prompt->is_string()) {
     out.generation.prompt = model.tokenizer->encode(prompt->get<std::string>(), true, false);
+    if (echo) out.echo = prompt->get<std::string>();
   } else if (prompt->is_array() && !prompt->empty() &&
              std::all_of(prompt->begin(), prompt->end(), [](const ojson& t) { return t.is_number_integer(); })) {
     for (const auto& t : *prompt) {
@@ -228,7 +230,7 @@ ApiRequest parse_completion_request(const ojson& body, const ModelInfo& model) {
   } else {
     invalid_request("'prompt' must be a string, one string in an array, or an array of token ids", "prompt");
   }
-  if (bool_field(body, "echo", false)) invalid_request("'echo' is not supported", "echo");
+  if (echo && !prompt->is_string()) invalid_request("'echo' needs the prompt as a string", "echo");
   if (const ojson* suffix = find_field(body, "suffix"); suffix && *suffix != "") invalid_request("'suffix' is not supported", "suffix");
   parse_common(body, model, out);
   out.generation.top_logprobs = int(integer_field(body, "logprobs", 0, 20, -1));

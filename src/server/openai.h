@@ -46,6 +46,7 @@ struct ApiRequest {
   GenerationRequest generation;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
+  std::string echo;            // completions with "echo": the prompt text, returned before the answer
 };
 
 ojson parse_body(const std::string& body);  // 400 for malformed JSON or a non-object

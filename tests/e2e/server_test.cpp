@@ -15,6 +15,7 @@
 #include <regex>
 #include <thread>
 
+#include "support/server_process.h"
 #include "support/test_paths.h"
 
 namespace {
@@ -26,79 +27,14 @@ const std::string kStories = tandem::test::shared_path("models/stories260K.gguf"
 const std::string kQwen = tandem::test::shared_path("conformance/qwen2/model-Q8_0.gguf");
 const std::string kKey = "test-key";
 
-// A `tandem serve` child process; the destructor stops it (SIGTERM, then SIGKILL).
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::string& model, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {tandem::test::cli_path(), "serve", "-m", model, "--port", "0", "-t", "1"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    int out[2];
-    if (pipe(out) != 0) throw std::runtime_error("pipe failed");
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(out[1], STDOUT_FILENO);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    // The first line names the port: "tandem serve: listening on http://127.0.0.1:PORT ...".
-    std::string line;
-    char c;
-    while (read(out[0], &c, 1) == 1 && c != '\n') line += c;
-    stdout_fd_ = out[0];
-    std::smatch m;
-    if (!std::regex_search(line, m, std::regex(R"(127\.0\.0\.1:(\d+))"))) {
-      throw std::runtime_error("server did not report a port: " + line);
-    }
-    port_ = std::stoi(m[1]);
-    auto client = this->client();
-    for (int i = 0; i < 600; ++i) {  // until loaded (a bound on a broken start, not a timing check)
-      if (auto r = client.Get("/health"); r && r->status == 200) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    throw std::runtime_error("server never became healthy");
-  }
-  ~ServerProcess() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 100; ++i) {
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        close(stdout_fd_);
-        return;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    close(stdout_fd_);
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(120, 0);
-    c.set_bearer_token_auth(kKey);
-    return c;
-  }
-  int port() const { return port_; }
-  std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+using tandem::test::ServerProcess;
 
-  double metric(const std::string& name) const {
-    auto r = client().Get("/metrics");
-    if (!r) return -1;
-    std::smatch m;
-    if (!std::regex_search(r->body, m, std::regex("\n" + name + " ([0-9.e+-]+)"))) return -1;
-    return std::stod(m[1]);
-  }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-  int stdout_fd_ = -1;
-};
+// `tandem serve -m MODEL -t 1 EXTRA...`; clients send kKey (ignored without --api-key).
+std::vector<std::string> serve_args(const std::string& model, std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {"-m", model, "-t", "1"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
 
 json post(const ServerProcess& server, const std::string& path, const json& body, int expected = 200) {
   auto r = server.client().Post(path, body.dump(), "application/json");
@@ -115,24 +51,10 @@ std::string greedy_completion(const ServerProcess& server, const std::string& pr
 
 // ---- the official openai npm client ------------------------------------------------
 
-// Installs tests/e2e/node/package.json into a cache dir once; "" when npm cannot.
-std::string node_modules() {
-  const char* env = std::getenv("TANDEM_NODE_CACHE");
-  const std::filesystem::path cache = env && *env ? env : "/tmp/tandem-node-cache";
-  const std::filesystem::path source = std::filesystem::path(TANDEM_SOURCE_DIR) / "tests/e2e/node/package.json";
-  std::filesystem::create_directories(cache);
-  std::filesystem::copy_file(source, cache / "package.json", std::filesystem::copy_options::overwrite_existing);
-  if (!std::filesystem::exists(cache / "node_modules/openai/package.json")) {
-    const std::string cmd = "cd '" + cache.string() + "' && npm install --no-audit --no-fund >/dev/null 2>&1";
-    if (std::system(cmd.c_str()) != 0) return "";
-  }
-  return (cache / "node_modules").string();
-}
-
 void run_openai_client(const std::string& model) {
-  const std::string modules = node_modules();
+  const std::string modules = tandem::test::node_modules("openai", "openai");
   if (modules.empty()) GTEST_SKIP() << "npm install of the openai package failed (no registry access?)";
-  ServerProcess server(model, {"--api-key", kKey, "-c", "1024"});
+  ServerProcess server(serve_args(model, {"--api-key", kKey, "-c", "1024"}), kKey);
   const std::string script = std::string(TANDEM_SOURCE_DIR) + "/tests/e2e/node/openai_client.cjs";
   const std::string cmd = "NODE_PATH='" + modules + "' node '" + script + "' " + server.base_url() + " " + kKey + " 2>&1";
   FILE* pipe = popen(cmd.c_str(), "r");
@@ -151,7 +73,7 @@ TEST(ServerOpenAiClient, Qwen2WithChatTemplate) { run_openai_client(kQwen); }
 // ---- bad input ---------------------------------------------------------------------
 
 TEST(ServerBadInput, EachGetsItsStatusAndTheServerKeepsServing) {
-  ServerProcess server(kStories, {"--api-key", kKey, "-c", "128"});
+  ServerProcess server(serve_args(kStories, {"--api-key", kKey, "-c", "128"}), kKey);
   const std::string big_prompt(20000, 'a');
   const std::string invalid_utf8 = "{\"messages\":[{\"role\":\"user\",\"content\":\"\xff\xfe\"}]}";
   struct Case {
@@ -204,7 +126,7 @@ TEST(ServerBadInput, EachGetsItsStatusAndTheServerKeepsServing) {
 }
 
 TEST(ServerEndpoints, HealthModelsMetricsAndPage) {
-  ServerProcess server(kStories, {"-c", "128"});
+  ServerProcess server(serve_args(kStories, {"-c", "128"}), kKey);
   auto client = server.client();
   auto health = client.Get("/health");
   ASSERT_TRUE(health);
@@ -224,7 +146,7 @@ TEST(ServerEndpoints, HealthModelsMetricsAndPage) {
 // ---- concurrency -------------------------------------------------------------------
 
 TEST(ServerConcurrency, EightClientsOnFourSlotsMatchSequentialGreedyRuns) {
-  ServerProcess server(kStories, {"--parallel", "4", "--queue", "8", "-c", "256"});
+  ServerProcess server(serve_args(kStories, {"--parallel", "4", "--queue", "8", "-c", "256"}), kKey);
   const std::vector<std::string> prompts = {"Once upon a time", "The cat", "Lily and Ben", "One day",
                                             "The sun was", "Tom had a", "In the park", "A big dog"};
   std::vector<std::string> sequential;
@@ -281,7 +203,7 @@ std::future<int> start_stream(const ServerProcess& server, int max_tokens, bool 
 }
 
 TEST(ServerConcurrency, QueueLimitGives429AndADisconnectFreesItsSlot) {
-  ServerProcess server(kStories, {"--parallel", "1", "--queue", "1", "-c", "2048"});
+  ServerProcess server(serve_args(kStories, {"--parallel", "1", "--queue", "1", "-c", "2048"}), kKey);
   // Slot busy with a long generation, one request queued: the next is refused.
   auto running = start_stream(server, 2000, false);
   auto queued = std::async(std::launch::async, [&] { return greedy_completion(server, "The cat", 4); });

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "router/config.h"
 #include "server/http_server.h"
 
 namespace tandem::cli {
@@ -33,8 +34,54 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--chat-template", options.chat_template, "force a chat template (chatml, llama3, ...)");
   cmd->add_option("--mem-budget", mem_budget, "memory budget, e.g. 2G (the weights must fit; more is reserved)");
   cmd->add_option("--max-body-mb", max_body_mb, "largest request body in MiB (larger: 413)");
+  cmd->add_option("--log-requests", options.request_log, "append every completion request body to this file (one per line)");
+  static std::string router_config, cloud_url, cloud_model, cloud_key_env, route, ledger;
+  static double cloud_timeout = 30, cloud_price_fen = 1.2, daily_budget_fen = 0;
+  static bool redact = false;
+  cmd->add_option("--router", router_config, "route between device and cloud with this config (docs/routing.md)");
+  cmd->add_option("--cloud-url", cloud_url, "one OpenAI-compatible cloud endpoint, e.g. http://host:8000/v1");
+  cmd->add_option("--cloud-model", cloud_model, "the model name to ask the cloud for");
+  cmd->add_option("--cloud-key-env", cloud_key_env, "environment variable holding the cloud's API key");
+  cmd->add_option("--cloud-timeout", cloud_timeout, "seconds before a silent cloud counts as failed");
+  cmd->add_option("--cloud-price-fen", cloud_price_fen, "price of one cloud call in fen");
+  cmd->add_option("--route", route, "default route preference: device-only, auto or cloud-preferred");
+  cmd->add_option("--daily-budget-fen", daily_budget_fen, "cloud spend per day; past it the device answers");
+  cmd->add_flag("--redact", redact, "private requests the device cannot serve go to the cloud redacted");
+  cmd->add_option("--ledger", ledger, "SQLite ledger of routed requests (default: ~/.local/share/tandem/ledger.sqlite)");
   cmd->callback([] {
-    options.model_path = resolve_model_path(model);
+    if (!router_config.empty() && !cloud_url.empty()) fail("give either --router CONFIG or --cloud-url, not both");
+    if (!router_config.empty()) {
+      options.routing = router::load_router_config(router_config);
+    } else if (!cloud_url.empty()) {
+      if (cloud_model.empty()) fail("--cloud-url needs --cloud-model");
+      router::RouterConfig config;
+      router::CloudEndpoint cloud;
+      cloud.base_url = cloud_url;
+      cloud.model = cloud_model;
+      cloud.api_key_env = cloud_key_env;
+      cloud.timeout_s = cloud_timeout;
+      cloud.price.per_call_fen = cloud_price_fen;
+      config.clouds.push_back(cloud);
+      config.daily_budget_fen = daily_budget_fen;
+      config.policy.redact_to_cloud = redact;
+      options.routing = config;
+    }
+    if (options.routing) {
+      if (!route.empty()) {
+        const auto preference = router::parse_preference(route);
+        if (!preference) fail("--route '", route, "' is not device-only, auto or cloud-preferred");
+        options.routing->preference = *preference;
+      }
+      if (!ledger.empty()) options.routing->ledger_path = ledger;
+      if (redact) options.routing->policy.redact_to_cloud = true;
+      if (daily_budget_fen > 0) options.routing->daily_budget_fen = daily_budget_fen;
+    } else if (!route.empty() || redact || !ledger.empty()) {
+      fail("--route, --redact and --ledger need --router or --cloud-url");
+    }
+    // Behind a router the device model may be the config's, or absent.
+    options.model_path = options.routing && model.empty() && (options.routing->device || router_config.size())
+                             ? ""
+                             : resolve_model_path(model);
     if (!mem_budget.empty()) options.memory_budget_bytes = server::parse_byte_size(mem_budget);
     options.max_body_bytes = size_t(max_body_mb * (1 << 20));
     options.chat_page = kChatPage;
@@ -57,7 +104,7 @@ void add_serve(CLI::App& app) {
     });
     stopper.detach();
     std::fprintf(stdout, "tandem serve: listening on http://%s:%d (loading %s)\n", options.host.c_str(), port,
-                 options.model_path.c_str());
+                 options.model_path.empty() ? "the router's device tier" : options.model_path.c_str());
     std::fflush(stdout);
     try {
       server.load();

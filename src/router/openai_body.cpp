@@ -1,0 +1,108 @@
+#include "router/openai_body.h"
+
+#include "core/error.h"
+
+namespace tandem::router {
+namespace {
+
+// Applies `edit` to every text a request carries (message contents, text parts, the prompt).
+template <typename Json, typename Edit>
+void for_each_text(Json& body, Edit&& edit) {
+  auto visit_content = [&](auto& content) {
+    if (content.is_string()) {
+      edit(content);
+    } else if (content.is_array()) {
+      for (auto& part : content) {
+        if (part.is_object() && part.contains("text") && part["text"].is_string()) edit(part["text"]);
+      }
+    }
+  };
+  if (body.contains("messages") && body["messages"].is_array()) {
+    for (auto& message : body["messages"]) {
+      if (message.is_object() && message.contains("content")) visit_content(message["content"]);
+    }
+  }
+  if (body.contains("prompt")) {
+    auto& prompt = body["prompt"];
+    if (prompt.is_string()) {
+      edit(prompt);
+    } else if (prompt.is_array()) {
+      for (auto& p : prompt) {
+        if (p.is_string()) edit(p);
+      }
+    }
+  }
+}
+
+std::vector<std::string> split_tags(const std::string& text) {
+  std::vector<std::string> tags;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    std::string tag = text.substr(start, end - start);
+    tag.erase(0, tag.find_first_not_of(" \t"));
+    tag.erase(tag.find_last_not_of(" \t") + 1);
+    if (!tag.empty()) tags.push_back(tag);
+    start = end + 1;
+  }
+  return tags;
+}
+
+}  // namespace
+
+std::string request_text(const ojson& body) {
+  std::string text;
+  ojson copy = body;  // for_each_text needs a mutable view; requests are small
+  for_each_text(copy, [&](ojson& value) {
+    if (!text.empty()) text += '\n';
+    text += value.get<std::string>();
+  });
+  return text;
+}
+
+bool request_wants_tools(const ojson& body) {
+  auto non_empty = [&](const char* key) {
+    return body.contains(key) && !body[key].is_null() && !(body[key].is_array() && body[key].empty());
+  };
+  if (non_empty("tools") || non_empty("functions")) return true;
+  return body.contains("tool_choice") && body["tool_choice"].is_object();
+}
+
+RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header) {
+  RequestRouting routing;
+  std::string preference = preference_header;
+  routing.data_tags = split_tags(tags_header);
+  if (body.contains("tandem")) {
+    const ojson& own = body["tandem"];
+    if (!own.is_object()) fail("'tandem' must be an object like {\"preference\": \"device-only\"}");
+    if (own.contains("preference")) {
+      if (!own["preference"].is_string()) fail("'tandem.preference' must be a string");
+      preference = own["preference"].get<std::string>();
+    }
+    if (own.contains("data_tags")) {
+      const ojson& tags = own["data_tags"];
+      if (!tags.is_array()) fail("'tandem.data_tags' must be an array of strings");
+      for (const auto& tag : tags) {
+        if (!tag.is_string()) fail("'tandem.data_tags' must be an array of strings");
+        routing.data_tags.push_back(tag.get<std::string>());
+      }
+    }
+    if (own.contains("private") && own["private"] == true) routing.data_tags.push_back("private");
+  }
+  if (!preference.empty()) {
+    routing.preference = parse_preference(preference);
+    if (!routing.preference) fail("route preference '", preference, "' is not device-only, auto or cloud-preferred");
+  }
+  return routing;
+}
+
+ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor) {
+  ojson out = body;
+  out.erase("tandem");
+  out["model"] = model;
+  if (redactor) for_each_text(out, [&](ojson& value) { value = redactor->redact(value.get<std::string>()); });
+  return out;
+}
+
+}  // namespace tandem::router

@@ -1,0 +1,36 @@
+// What the router reads from, and changes in, an OpenAI request body: the text to
+// inspect, tool use, app data tags and preference, and the body sent to a cloud
+// (own fields removed, model replaced, PII redacted when asked).
+#pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "router/policy.h"
+#include "router/redaction.h"
+
+namespace tandem::router {
+
+using ojson = nlohmann::ordered_json;
+
+// All text the model would read: every message's content (text parts), or the prompt.
+std::string request_text(const ojson& body);
+// tools / functions / a tool_choice other than "none".
+bool request_wants_tools(const ojson& body);
+
+// The request's own routing fields, from the body's "tandem" object
+// ({"preference": "device-only", "data_tags": ["photos"]}) and the headers
+// X-Tandem-Preference / X-Tandem-Data-Tags (comma-separated); the body wins.
+// tandem::Error for an unknown preference.
+struct RequestRouting {
+  std::optional<Preference> preference;
+  std::vector<std::string> data_tags;
+};
+RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header);
+
+// The body for the cloud: "tandem" removed, "model" set; with a redactor, every
+// message content and the prompt redacted.
+ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor);
+
+}  // namespace tandem::router

@@ -1,0 +1,59 @@
+// The routing policy: one pure function from what a request is (RouteInput) and
+// what the tiers can do right now (TierState) to where it goes and why (Decision).
+// The rules apply in order, hard before soft (docs/routing.md):
+//   1. user preference  2. privacy  3. network  4. capability and difficulty  5. cost
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "router/difficulty.h"
+#include "router/privacy.h"
+
+namespace tandem::router {
+
+enum class Preference { DeviceOnly, Auto, CloudPreferred };
+enum class Route { Device, Cloud, Refused };
+
+// "device-only", "auto", "cloud-preferred"; nullopt for anything else.
+std::optional<Preference> parse_preference(std::string_view name);
+const char* preference_name(Preference preference);
+const char* route_name(Route route);
+
+struct RouteInput {
+  std::string text;                    // everything the model would read (all message contents)
+  Preference preference = Preference::Auto;
+  std::vector<std::string> data_tags;  // app-declared data kinds ("photos", "messages", ...)
+  bool wants_tools = false;            // tools / functions / tool_choice in the request
+  int prompt_tokens = 0;               // with the device tokenizer; 0 when there is no device model
+};
+
+struct TierState {
+  bool device_available = false;
+  int device_n_ctx = 0;
+  int device_max_new_tokens = 0;    // what the request asks to generate (0: unknown)
+  bool cloud_configured = false;
+  bool cloud_reachable = false;
+  std::string cloud_down_reason;    // "offline", "circuit_open", ... when not reachable
+  bool cloud_budget_left = true;    // the daily cloud budget still covers one call
+};
+
+struct PolicyOptions {
+  double difficulty_threshold = 0.5;  // score >= threshold: the cloud when allowed
+  bool redact_to_cloud = false;       // private requests the device cannot serve may go redacted
+};
+
+struct Decision {
+  Route route = Route::Device;
+  std::string reason;      // "privacy:cn_id_number", "difficulty:0.72(booking)", ...
+  bool redact = false;     // send to the cloud with PII replaced by placeholders
+  std::vector<PiiFinding> findings;
+  Difficulty difficulty;
+  // X-Tandem-Route value: "device; reason=privacy:email"
+  std::string header() const;
+};
+
+Decision decide(const RouteInput& input, const TierState& tiers, const PolicyOptions& options);
+
+}  // namespace tandem::router

@@ -1,0 +1,172 @@
+// Street addresses. English: house number, capitalized street name, street suffix,
+// optional unit ("221B Baker Street", "350 5th Ave, Apt 12B"). Chinese: a road or
+// estate name with a numbered unit after it ("建国路88号", "阳光小区5栋2单元301室"),
+// widened to the left over province/city/district parts ("北京市朝阳区").
+#include <algorithm>
+#include <string>
+
+#include "router/privacy_scan.h"
+
+namespace tandem::router::scan {
+namespace {
+
+constexpr size_t npos = std::string_view::npos;
+
+constexpr std::string_view kStreetSuffixes[] = {
+    "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
+    "way", "court", "ct", "place", "pl", "terrace", "parkway", "pkwy", "highway", "hwy", "circle",
+    "square", "sq", "trail", "crescent", "close", "alley", "plaza"};
+constexpr std::string_view kUnitWords[] = {"apt", "apartment", "suite", "ste", "unit", "room", "floor", "fl", "#"};
+
+bool is_one_of(std::string_view word, const auto& table) {
+  return std::any_of(std::begin(table), std::end(table),
+                     [&](std::string_view entry) { return entry.size() == word.size() && matches_at(word, 0, entry); });
+}
+
+bool is_capitalized(std::string_view word) {
+  return word.size() >= 2 && word[0] >= 'A' && word[0] <= 'Z' &&
+         std::all_of(word.begin() + 1, word.end(), [](char c) { return is_alpha(c); });
+}
+
+bool is_ordinal(std::string_view word) {  // 5th, 42nd
+  size_t digits = count_digits(word, 0);
+  if (digits == 0 || word.size() != digits + 2) return false;
+  std::string_view ending = word.substr(digits);
+  return is_one_of(ending, std::initializer_list<std::string_view>{"st", "nd", "rd", "th"});
+}
+
+size_t word_end_at(std::string_view text, size_t pos) {
+  while (pos < text.size() && is_alnum(text[pos])) ++pos;
+  return pos;
+}
+
+// ", Apt 12B", " Suite 200", " #5"
+size_t extend_over_unit(std::string_view text, size_t end) {
+  size_t cursor = end + (end < text.size() && text[end] == ',' ? 1 : 0);
+  if (cursor >= text.size() || text[cursor] != ' ') return end;
+  ++cursor;
+  size_t unit_end = text.substr(cursor, 1) == "#" ? cursor + 1 : word_end_at(text, cursor);
+  if (unit_end == cursor || !is_one_of(text.substr(cursor, unit_end - cursor), kUnitWords)) return end;
+  cursor = unit_end + (unit_end < text.size() && text[unit_end] == '.' ? 1 : 0);
+  if (cursor < text.size() && text[cursor] == ' ') ++cursor;
+  size_t value_end = word_end_at(text, cursor);
+  if (value_end == cursor || !std::any_of(text.begin() + cursor, text.begin() + value_end, is_digit)) return end;
+  return value_end;
+}
+
+void scan_english_addresses(std::string_view text, Candidates& out) {
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    if (!is_digit(text[pos]) || !number_may_start(text, pos)) continue;
+    size_t cursor = pos + count_digits(text, pos);
+    if (cursor - pos > 6) continue;
+    if (cursor < text.size() && is_alpha(text[cursor]) && !alnum_at(text, cursor + 1)) ++cursor;  // 221B
+    size_t name_words = 0, end = npos;
+    for (int words = 0; words < 5 && cursor < text.size() && text[cursor] == ' '; ++words) {
+      size_t word_begin = cursor + 1;
+      size_t word_end = word_end_at(text, word_begin);
+      std::string_view word = text.substr(word_begin, word_end - word_begin);
+      if (name_words > 0 && is_one_of(word, kStreetSuffixes)) {
+        end = word_end;
+        break;
+      }
+      if (!is_capitalized(word) && !is_ordinal(word)) break;
+      ++name_words;
+      cursor = word_end;
+    }
+    if (end == npos) continue;
+    out.push_back({Kind::street_address, pos, extend_over_unit(text, end)});
+  }
+}
+
+struct Glyph {
+  char32_t value;
+  size_t begin, end;
+};
+
+bool glyphs_match(const std::vector<Glyph>& glyphs, size_t index, std::u32string_view word) {
+  if (index + word.size() > glyphs.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i)
+    if (glyphs[index + i].value != word[i]) return false;
+  return true;
+}
+
+// Returns the length of the first entry of `table` found at `index`, or 0.
+size_t match_any(const std::vector<Glyph>& glyphs, size_t index, const auto& table) {
+  for (std::u32string_view word : table)
+    if (glyphs_match(glyphs, index, word)) return word.size();
+  return 0;
+}
+
+// Longer names first, so "大道" wins over "道" and "号楼" over "号".
+constexpr std::u32string_view kRoadMarkers[] = {U"大道", U"大街", U"胡同", U"小区", U"花园", U"公寓", U"大厦",
+                                               U"家园", U"路", U"街", U"道", U"巷", U"里", U"苑"};
+constexpr std::u32string_view kUnitMarkers[] = {U"号楼", U"号院", U"单元", U"号", U"弄", U"栋", U"幢",
+                                               U"座", U"楼", U"层", U"室"};
+constexpr std::u32string_view kAdminMarkers = U"省市区县镇乡";
+// Characters that end a name when walking left: the words around an address, not in it.
+constexpr std::u32string_view kStopCharacters = U"我你他她们在住到是往去寄送的址从于至和与给请把帮查找看下近附发收件家地";
+
+bool may_be_in_name(char32_t value) {
+  return is_han(value) && kStopCharacters.find(value) == npos && kAdminMarkers.find(value) == npos;
+}
+
+// How far left a name of at most `limit` characters reaches from `index`.
+size_t name_start(const std::vector<Glyph>& glyphs, size_t index, size_t limit) {
+  size_t start = index;
+  while (start > 0 && index - start < limit && may_be_in_name(glyphs[start - 1].value)) --start;
+  return start;
+}
+
+// After a road or estate: one or more "<digits><unit>" parts ("88号", "3栋502室",
+// "200弄5号"); returns the glyph index after them, or npos when there are none.
+size_t read_units(const std::vector<Glyph>& glyphs, size_t index) {
+  size_t units = 0;
+  const auto is_ascii_digit = [&](size_t i) { return i < glyphs.size() && glyphs[i].value >= '0' && glyphs[i].value <= '9'; };
+  while (true) {
+    size_t cursor = index;
+    while (is_ascii_digit(cursor)) ++cursor;
+    if (cursor == index) break;
+    if (cursor < glyphs.size() && glyphs[cursor].value == '-' && is_ascii_digit(cursor + 1)) {
+      ++cursor;
+      while (is_ascii_digit(cursor)) ++cursor;
+    }
+    size_t unit = match_any(glyphs, cursor, kUnitMarkers);
+    if (unit == 0) break;
+    if (glyphs_match(glyphs, cursor, U"号线")) break;  // a metro line, "3号线"
+    index = cursor + unit;
+    ++units;
+  }
+  return units > 0 ? index : npos;
+}
+
+void scan_chinese_addresses(std::string_view text, Candidates& out) {
+  std::vector<Glyph> glyphs;
+  for (size_t pos = 0; pos < text.size();) {
+    CodePoint cp = decode_at(text, pos);
+    glyphs.push_back({cp.value, pos, pos + cp.length});
+    pos += cp.length;
+  }
+  for (size_t index = 0; index < glyphs.size(); ++index) {
+    size_t marker = match_any(glyphs, index, kRoadMarkers);
+    if (marker == 0) continue;
+    size_t end = read_units(glyphs, index + marker);
+    size_t start = name_start(glyphs, index, 5);
+    if (end == npos || index - start < 2) continue;
+    // Widen over "北京市", "朝阳区", "浦东新区" standing before the road name.
+    while (start > 0 && kAdminMarkers.find(glyphs[start - 1].value) != npos) {
+      size_t admin_start = name_start(glyphs, start - 1, 6);
+      if (admin_start == start - 1) break;
+      start = admin_start;
+    }
+    out.push_back({Kind::street_address, glyphs[start].begin, glyphs[end - 1].end});
+  }
+}
+
+}  // namespace
+
+void scan_street_addresses(std::string_view text, Candidates& out) {
+  scan_english_addresses(text, out);
+  scan_chinese_addresses(text, out);
+}
+
+}  // namespace tandem::router::scan

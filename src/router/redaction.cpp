@@ -1,0 +1,108 @@
+#include "router/redaction.h"
+
+#include <algorithm>
+
+#include "router/privacy.h"
+
+namespace tandem::router {
+namespace {
+
+std::string upper(std::string_view text) {
+  std::string result(text);
+  for (char& c : result)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return result;
+}
+
+bool is_placeholder_char(char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'; }
+
+// Copies `text` with known placeholders replaced. Unless `final`, stops before a
+// trailing "[..." that may still become a placeholder and reports where via `consumed`.
+std::string restore_prefix(const Redactor& redactor, std::string_view text, bool final, size_t& consumed) {
+  std::string out;
+  out.reserve(text.size());
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find('[', pos);
+    if (open == std::string_view::npos) {
+      out.append(text.substr(pos));
+      pos = text.size();
+      break;
+    }
+    out.append(text.substr(pos, open - pos));
+    size_t close = open + 1;
+    while (close < text.size() && is_placeholder_char(text[close])) ++close;
+    if (close == text.size() && !final && redactor.is_placeholder_prefix(text.substr(open))) {
+      pos = open;  // undecided until more text arrives
+      break;
+    }
+    if (close < text.size() && text[close] == ']') {
+      if (const std::string* original = redactor.original_of(text.substr(open, close - open + 1))) {
+        out.append(*original);
+        pos = close + 1;
+        continue;
+      }
+    }
+    out.push_back('[');
+    pos = open + 1;
+  }
+  consumed = pos;
+  return out;
+}
+
+}  // namespace
+
+const std::string& Redactor::placeholder_for(const std::string& kind, std::string_view value) {
+  std::string key(value);
+  auto found = index_by_value_.find(key);
+  if (found != index_by_value_.end()) return mapping_[found->second].first;
+  size_t number = ++count_by_kind_[kind];
+  std::string placeholder = "[" + upper(kind) + "_" + std::to_string(number) + "]";
+  index_by_value_.emplace(key, mapping_.size());
+  index_by_placeholder_.emplace(placeholder, mapping_.size());
+  mapping_.emplace_back(std::move(placeholder), std::move(key));
+  return mapping_.back().first;
+}
+
+std::string Redactor::redact(std::string_view text) {
+  std::string out;
+  size_t copied = 0;
+  for (const PiiFinding& finding : find_pii(text)) {
+    out.append(text.substr(copied, finding.begin - copied));
+    out.append(placeholder_for(finding.kind, text.substr(finding.begin, finding.end - finding.begin)));
+    copied = finding.end;
+  }
+  out.append(text.substr(copied));
+  return out;
+}
+
+std::string Redactor::restore(std::string_view text) const {
+  size_t consumed = 0;
+  return restore_prefix(*this, text, true, consumed);
+}
+
+const std::string* Redactor::original_of(std::string_view placeholder) const {
+  auto found = index_by_placeholder_.find(std::string(placeholder));
+  return found == index_by_placeholder_.end() ? nullptr : &mapping_[found->second].second;
+}
+
+bool Redactor::is_placeholder_prefix(std::string_view text) const {
+  return std::any_of(mapping_.begin(), mapping_.end(),
+                     [&](const auto& entry) { return std::string_view(entry.first).substr(0, text.size()) == text; });
+}
+
+std::string StreamRestorer::feed(std::string_view chunk) {
+  pending_.append(chunk);
+  size_t consumed = 0;
+  std::string out = restore_prefix(redactor_, pending_, false, consumed);
+  pending_.erase(0, consumed);
+  return out;
+}
+
+std::string StreamRestorer::flush() {
+  std::string out = redactor_.restore(pending_);
+  pending_.clear();
+  return out;
+}
+
+}  // namespace tandem::router
