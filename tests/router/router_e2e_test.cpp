@@ -309,3 +309,25 @@ TEST(RouterEndToEnd, RedactionSendsPlaceholdersAndRestoresTheAnswer) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(RouterEndToEnd, ChatRoutesEachTurnThroughTheSameRouter) {
+  const std::string log = tandem::test::temp_path("cloud-chat.log");
+  auto cloud = start_cloud(log);
+  const std::string config_path = tandem::test::temp_path("chat-router.json");
+  std::ofstream(config_path) << json{{"ledger", ":memory:"},
+                                     {"device", {{"model", kDeviceModel}, {"ctx", 512}, {"threads", 1}}},
+                                     {"cloud", {{{"base_url", cloud->base_url()}, {"model", "qwen-cloud"}}}}}
+                                    .dump();
+  const auto run = tandem::test::run_cli_with_input(
+      "chat --router '" + config_path + "' -n 4 --temp 0",
+      "Say hello\nBook me a flight to Tokyo and reserve a hotel\nMy email is li.wei@example.com, say hi\n");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("[route: device; reason=difficulty:0."), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("[route: cloud; reason=difficulty:"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("[route: device; reason=privacy:email]"), std::string::npos) << run.err;
+  EXPECT_EQ(read_file(log).find("li.wei@example.com"), std::string::npos);
+}
+
+}  // namespace

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "routed_chat.h"
 #include "sampling_options.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -21,7 +22,14 @@ void add_chat(CLI::App& app) {
   flags.add_to(cmd);
   cmd->add_option("--system", system_prompt, "system prompt");
   cmd->add_option("--chat-template", template_name, "force a chat template (llama2, llama3, chatml, phi3, gemma, mistral, zephyr, ...)");
+  static std::string router_config;
+  cmd->add_option("--router", router_config, "route each turn between device and cloud (docs/routing.md)");
   cmd->callback([] {
+    if (!router_config.empty()) {
+      return run_routed_chat({.router_config = router_config, .model = flags.model, .system_prompt = system_prompt,
+                              .n_ctx = flags.n_ctx, .n_threads = flags.threads, .max_tokens = flags.n_predict,
+                              .temperature = flags.sampling.temperature});
+    }
     model::ContextOptions context_options = flags.context_options();
     auto model = flags.load_within_budget(context_options);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
