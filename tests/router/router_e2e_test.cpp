@@ -331,3 +331,35 @@ TEST(RouterEndToEnd, ChatRoutesEachTurnThroughTheSameRouter) {
 }
 
 }  // namespace
+
+namespace {
+
+// The user decides whether to download the device model: until `tandem models add`,
+// the device tier is absent and the router says so.
+TEST(RouterEndToEnd, TheDeviceTierAppearsOnceTheModelIsInstalled) {
+  const std::string home = tandem::test::temp_path("tandem-home");
+  fs::create_directories(home);
+  setenv("TANDEM_HOME", home.c_str(), 1);  // inherited by the CLI and servers started below
+  const std::string log = tandem::test::temp_path("cloud-install.log");
+  auto cloud = start_cloud(log);
+  const std::string config_path = tandem::test::temp_path("install-router.json");
+  std::ofstream(config_path) << json{{"ledger", ":memory:"},
+                                     {"device", {{"model", "installed:stories"}}},
+                                     {"cloud", {{{"base_url", cloud->base_url()}, {"model", "qwen-cloud"}}}}}
+                                    .dump();
+  {
+    ServerProcess router({"--router", config_path, "-t", "1"});
+    EXPECT_EQ(post(router, "/v1/chat/completions", chat("Say hello")).route_header,
+              "cloud; reason=capability:no_device_model");
+  }
+  const auto added = tandem::test::run_cli("models add '" + kDeviceModel + "' --name stories");
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  {
+    ServerProcess router({"--router", config_path, "-t", "1"});
+    const Answer a = post(router, "/v1/chat/completions", chat("Say hello"));
+    EXPECT_EQ(a.route_header.rfind("device; reason=difficulty:", 0), 0u) << a.route_header;
+  }
+  unsetenv("TANDEM_HOME");
+}
+
+}  // namespace
