@@ -57,22 +57,49 @@ void HttpServer::Impl::serve_device(ApiRequest request, httplib::Response& res, 
   };
 
   if (!request.stream) {
-    std::string text = request.echo;
-    std::vector<TokenLogprob> logprobs;
-    std::vector<Piece> pieces;
-    for (bool finished = false; !finished;) {
-      finished = job->wait(pieces, std::chrono::milliseconds(1000));
-      for (Piece& p : pieces) {
-        text += p.text;
-        if (p.logprob) logprobs.push_back(std::move(*p.logprob));
-      }
-      pieces.clear();
-    }
-    finish(job->outcome());
-    if (!job->outcome().error.empty()) invalid_request(job->outcome().error);
-    ojson response = writer->complete(text, logprobs, job->outcome());
-    if (ledger) response["tandem"] = note;
-    send_json(res, 200, response);
+    // The whole answer is one JSON document, but it is sent chunked: while the
+    // model works, a space (JSON allows leading whitespace) goes out every 250 ms,
+    // so a client that hung up is noticed by a failed write and its generation
+    // cancelled, instead of running to max_tokens for nobody.
+    struct Pending {
+      std::string text;
+      std::vector<TokenLogprob> logprobs;
+      Clock::time_point last_write = Clock::now();
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->text = request.echo;
+    res.set_chunked_content_provider(
+        "application/json",
+        [job, writer, note, finish, pending](size_t, httplib::DataSink& sink) {
+          std::vector<Piece> pieces;
+          const bool finished = job->wait(pieces, std::chrono::milliseconds(100));
+          for (Piece& p : pieces) {
+            pending->text += p.text;
+            if (p.logprob) pending->logprobs.push_back(std::move(*p.logprob));
+          }
+          std::string out;
+          if (finished) {
+            const Outcome& outcome = job->outcome();
+            finish(outcome);
+            ojson response = outcome.error.empty()
+                                 ? writer->complete(pending->text, pending->logprobs, outcome)
+                                 : error_json(ApiError(400, "invalid_request_error", outcome.error));
+            if (!note.is_null()) response["tandem"] = note;
+            out = to_wire(response);
+          } else if (Clock::now() - pending->last_write >= std::chrono::milliseconds(250)) {
+            out = " ";
+          }
+          if (!out.empty()) {
+            pending->last_write = Clock::now();
+            if (!sink.write(out.data(), out.size())) {
+              job->cancel();
+              return false;
+            }
+          }
+          if (finished) sink.done();
+          return true;
+        },
+        [job](bool) { job->cancel(); });
     return;
   }
 

@@ -171,6 +171,7 @@ void HttpServer::Impl::generate(const httplib::Request& req, httplib::Response& 
   require_ready();
   const ojson body = parse_body(req.body);
   if (router) return serve_routed(req, body, endpoint, res);
+  res.set_header("X-Tandem-Route", "device; reason=no_router");  // the header is always there
   serve_device(endpoint == Endpoint::ChatCompletions ? parse_chat_request(body, info) : parse_completion_request(body, info),
                res, nullptr);
 }
