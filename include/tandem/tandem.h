@@ -32,7 +32,8 @@ typedef enum tandem_status {
   TANDEM_ERROR_MODEL = 2,            /* the file could not be read or is not a supported GGUF */
   TANDEM_ERROR_CONTEXT_FULL = 3,     /* the prompt does not fit in the context */
   TANDEM_ERROR_BUFFER_TOO_SMALL = 4, /* the needed size was written to the size output */
-  TANDEM_ERROR_INTERNAL = 5
+  TANDEM_ERROR_INTERNAL = 5,
+  TANDEM_ERROR_MEMORY_BUDGET = 6     /* the planned memory exceeds memory_budget_bytes; the message says what fits */
 } tandem_status;
 
 typedef struct tandem_model tandem_model;     /* weights + tokenizer, immutable, shareable */
@@ -41,8 +42,16 @@ typedef struct tandem_session tandem_session; /* one sequence: a KV cache over a
 typedef struct tandem_model_options {
   int32_t n_threads;            /* threads per forward pass; 0: all cores */
   int32_t n_ctx;                /* context of sessions created from this model; 0: the model's (capped at 4096) */
-  uint64_t memory_budget_bytes; /* 0: none. The weights must fit; reserved for KV-cache budgeting */
-  uint32_t reserved[8];         /* must be zero */
+  /* 0: none. Otherwise the planned peak memory of a session (weights, KV cache for
+   * n_ctx, compute buffers, overhead; see docs/memory.md) must fit, checked from the
+   * file's header before any weight is loaded: tandem_model_load fails with
+   * TANDEM_ERROR_MEMORY_BUDGET and a last error naming the contexts and KV types that would fit. */
+  uint64_t memory_budget_bytes;
+  /* Nonzero: instead of failing, sessions use the largest context (and, if needed,
+   * a q8_0 or q4_0 KV cache) that fits memory_budget_bytes. Was reserved[0]: the
+   * struct's size and the other fields' offsets are unchanged. */
+  uint32_t fit_to_budget;
+  uint32_t reserved[7];         /* must be zero */
 } tandem_model_options;
 
 typedef struct tandem_generate_options {

@@ -9,6 +9,8 @@
 
 #include "core/error.h"
 #include "generate/session.h"
+#include "gguf/file.h"
+#include "memory/budget.h"
 #include "model/context.h"
 #include "tokenizer/tokenizer.h"
 
@@ -16,6 +18,7 @@ struct tandem_model {
   std::shared_ptr<tandem::model::Model> model;
   std::shared_ptr<tandem::tokenizer::Tokenizer> tokenizer;
   tandem_model_options options;
+  tandem::model::ContextOptions context;  // what sessions get (the budget may have shrunk it)
 };
 
 struct tandem_session {
@@ -126,17 +129,29 @@ tandem_model* tandem_model_load(const char* path, const tandem_model_options* op
   }
   try {
     std::error_code ec;
-    const uint64_t bytes = std::filesystem::file_size(path, ec);
-    if (ec) return failure(TANDEM_ERROR_MODEL, std::string("cannot read model file '") + path + "'"), nullptr;
-    if (o.memory_budget_bytes && bytes > o.memory_budget_bytes) {
-      return failure(TANDEM_ERROR_MODEL, "the model's weights (" + std::to_string(bytes) +
-                                             " bytes) exceed memory_budget_bytes"),
-             nullptr;
-    }
+    if (!std::filesystem::is_regular_file(path, ec))
+      return failure(TANDEM_ERROR_MODEL, std::string("cannot read model file '") + path + "'"), nullptr;
     auto handle = std::make_unique<tandem_model>();
+    handle->options = o;
+    handle->context = {.n_ctx = o.n_ctx, .n_threads = o.n_threads};
+    if (o.memory_budget_bytes) {
+      // Planned from the header alone: a model that cannot fit is refused before its weights are touched.
+      const auto header = tandem::gguf::File::open(path);
+      try {
+        const auto choice = tandem::memory::enforce_budget(header, o.n_ctx, handle->context.kv_type, o.memory_budget_bytes,
+                                                           o.fit_to_budget != 0);
+        handle->context.n_ctx = choice.n_ctx;
+        handle->context.kv_type = choice.kv_type;
+      } catch (const tandem::Error& e) {
+        std::string message = e.what();
+        for (const char* flag : {" (or pass --fit)", "--fit"}) {  // the CLI's words; here the field is fit_to_budget
+          if (const auto at = message.find(flag); at != std::string::npos) message.replace(at, std::strlen(flag), flag[0] == ' ' ? " (or set fit_to_budget)" : "fit_to_budget");
+        }
+        return failure(TANDEM_ERROR_MEMORY_BUDGET, "tandem_model_load: " + message), nullptr;
+      }
+    }
     handle->model = tandem::model::Model::load(path);
     handle->tokenizer = tandem::tokenizer::Tokenizer::from_gguf(handle->model->file());
-    handle->options = o;
     return handle.release();
   } catch (const std::exception& e) {
     failure(TANDEM_ERROR_MODEL, e.what());
@@ -201,9 +216,7 @@ tandem_session* tandem_session_create(tandem_model* model) {
     auto s = std::make_unique<tandem_session>();
     s->model = model->model;
     s->tokenizer = model->tokenizer;
-    s->session = std::make_unique<tandem::generate::Session>(
-        s->model, *s->tokenizer,
-        tandem::model::ContextOptions{.n_ctx = model->options.n_ctx, .n_threads = model->options.n_threads});
+    s->session = std::make_unique<tandem::generate::Session>(s->model, *s->tokenizer, model->context);
     return s.release();
   } catch (const std::exception& e) {
     failure(TANDEM_ERROR_INTERNAL, e.what());

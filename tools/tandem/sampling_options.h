@@ -2,13 +2,37 @@
 #pragma once
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
+#include "core/mapped_file.h"
 #include "generate/session.h"
 #include "memory/budget.h"
 #include "memory/plan.h"
 
 namespace tandem::cli {
+
+// How the weights come into memory: --no-mmap, --mlock, and a progress bar on a terminal.
+struct WeightFlags {
+  bool no_mmap = false;
+  bool mlock = false;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_flag("--no-mmap", no_mmap, "read the weights into memory instead of mapping the file");
+    cmd->add_flag("--mlock", mlock, "lock the weights in RAM (a warning if RLIMIT_MEMLOCK refuses)");
+  }
+
+  MapOptions map_options(const std::string& path) const {
+    MapOptions o;
+    o.use_mmap = !no_mmap;
+    o.mlock = mlock;
+    o.prefault = true;  // commit what the memory plan counts at load (see MapOptions)
+    o.progress = terminal_progress(std::filesystem::path(path).filename().string());
+    return o;
+  }
+
+  gguf::File open(const std::string& path) const { return gguf::File::parse(MappedFile::open(path, map_options(path))); }
+};
 
 struct GenerationFlags {
   std::string model;
@@ -21,8 +45,10 @@ struct GenerationFlags {
   bool ignore_eos = false;
   std::vector<std::string> stop;
   generate::SamplerOptions sampling;
+  WeightFlags weights;
 
   void add_to(CLI::App* cmd) {
+    weights.add_to(cmd);
     cmd->add_option("-m,--model", model, "GGUF file (default: $TANDEM_MODEL, then ../shared/models/stories260K.gguf)");
     cmd->add_option("-n,--n-predict", n_predict, "tokens to generate (-1: until end of text or context full)");
     cmd->add_option("-c,--ctx-size", n_ctx, "context size in tokens (0: the model's, capped at 4096)");
@@ -50,16 +76,18 @@ struct GenerationFlags {
   // Opens the model after checking the memory plan against --mem-budget (which may
   // shrink the context or KV type under --fit: the returned options say what to use).
   std::shared_ptr<model::Model> load_within_budget(model::ContextOptions& options) const {
-    auto file = gguf::File::open(resolve_model_path(model));
+    const std::string path = resolve_model_path(model);
+    // The budget is checked on the header alone, before any weight page is touched.
+    auto header = gguf::File::open(path);
     if (!mem_budget.empty()) {
-      auto choice = memory::enforce_budget(file, options.n_ctx, options.kv_type, memory::parse_size(mem_budget), fit);
+      auto choice = memory::enforce_budget(header, options.n_ctx, options.kv_type, memory::parse_size(mem_budget), fit);
       options.n_ctx = choice.n_ctx;
       options.kv_type = choice.kv_type;
       if (!choice.message.empty()) std::fprintf(stderr, "%s\n", choice.message.c_str());
     } else if (fit) {
       fail("--fit needs --mem-budget SIZE");
     }
-    return model::Model::from_file(std::move(file));
+    return model::Model::from_file(weights.open(path));
   }
 
   generate::GenerateOptions generate_options() const {
