@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "server/serve_budget.h"
 #include "server/server_impl.h"
 #include "tokenizer/chat_template.h"
 
@@ -53,23 +54,6 @@ void Metrics::record(const Outcome& outcome) {
   generate_seconds += outcome.generate_seconds;
   prompt_seconds += outcome.prompt_seconds;
   if (outcome.generate_seconds > 0) last_tokens_per_second = outcome.n_generated / outcome.generate_seconds;
-}
-
-uint64_t parse_byte_size(const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    fail("'", text, "' is not a size (examples: 512M, 2G, 1048576)");
-  }
-  const std::string unit = text.substr(used);
-  const std::pair<const char*, double> units[] = {{"", 1}, {"B", 1}, {"K", 1024}, {"KB", 1024}, {"M", 1 << 20},
-                                                  {"MB", 1 << 20}, {"G", 1 << 30}, {"GB", 1 << 30}};
-  for (const auto& [name, scale] : units) {
-    if (unit == name && value >= 0) return uint64_t(value * scale);
-  }
-  fail("'", text, "' is not a size (examples: 512M, 2G, 1048576)");
 }
 
 void HttpServer::Impl::handle(const httplib::Request& req, httplib::Response& res,
@@ -270,9 +254,7 @@ void HttpServer::load() {
     }
   }
   s.model_bytes = std::filesystem::file_size(o.model_path);
-  if (o.memory_budget_bytes && s.model_bytes > o.memory_budget_bytes) {
-    fail("the model's weights take ", s.model_bytes, " bytes, more than --mem-budget ", o.memory_budget_bytes);
-  }
+  if (o.memory_budget_bytes) o.n_ctx = check_serve_budget(o.model_path, o.n_ctx, o.n_slots, o.memory_budget_bytes);
   s.model = model::Model::load(o.model_path);
   s.tokenizer = tokenizer::Tokenizer::from_gguf(s.model->file());
   s.texts = generate::TokenTexts::from(*s.tokenizer);

@@ -44,7 +44,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// "512M", "2G", "1048576" -> bytes; tandem::Error for anything else.
-uint64_t parse_byte_size(const std::string& text);
-
 }  // namespace tandem::server

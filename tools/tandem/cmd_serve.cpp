@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "commands.h"
+#include "memory/plan.h"
 #include "router/config.h"
 #include "server/http_server.h"
 
@@ -32,7 +33,7 @@ void add_serve(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", options.n_ctx, "context size per slot (0: the model's, capped at 4096)");
   cmd->add_option("-t,--threads", options.n_threads, "threads per forward pass (0: all cores)");
   cmd->add_option("--chat-template", options.chat_template, "force a chat template (chatml, llama3, ...)");
-  cmd->add_option("--mem-budget", mem_budget, "memory budget, e.g. 2G (the weights must fit; more is reserved)");
+  cmd->add_option("--mem-budget", mem_budget, "memory budget, e.g. 2G: the plan of weights plus every slot's KV cache must fit (checked before loading)");
   cmd->add_option("--max-body-mb", max_body_mb, "largest request body in MiB (larger: 413)");
   cmd->add_option("--log-requests", options.request_log, "append every completion request body to this file (one per line)");
   static std::string router_config, cloud_url, cloud_model, cloud_key_env, route, ledger;
@@ -82,7 +83,7 @@ void add_serve(CLI::App& app) {
     options.model_path = options.routing && model.empty() && (options.routing->device || router_config.size())
                              ? ""
                              : resolve_model_path(model);
-    if (!mem_budget.empty()) options.memory_budget_bytes = server::parse_byte_size(mem_budget);
+    if (!mem_budget.empty()) options.memory_budget_bytes = memory::parse_size(mem_budget);
     options.max_body_bytes = size_t(max_body_mb * (1 << 20));
     options.chat_page = kChatPage;
 
