@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libutf8proc-dev libcli11-dev libgtest-dev libgmock-dev
-  libbenchmark-dev libcpp-httplib-dev libsqlite3-dev libssl-dev libpng-dev
+  libbenchmark-dev libcpp-httplib-dev libsqlite3-dev libssl-dev libpng-dev time
   chromium)  # chromium: the chat page test drives it headless (playwright-core from npm)
 # Node.js runs the end-to-end client tests (the official openai npm package); keep a newer one if present.
 command -v node >/dev/null || packages+=(nodejs)
