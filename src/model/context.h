@@ -49,6 +49,12 @@ class Context {
   // logits of every position are kept (logits(i) for i in [0, n)); otherwise only
   // the last one (logits(0)). Error if the context would overflow.
   void eval(std::span<const int32_t> tokens, bool all_logits = false);
+  // One decode step for several sequences of the same Model in one forward pass
+  // (continuous batching): contexts[i] gets tokens[i] appended at its own n_past(),
+  // then contexts[i]->logits(0) holds its next-token logits. Each weight matrix is
+  // read once for all of them. Runs on contexts[0]'s threads. Error, before any
+  // context changes, if the models differ, a context appears twice or one is full.
+  static void eval_step(std::span<Context* const> contexts, std::span<const int32_t> tokens);
   const float* logits(int i = 0) const;
   int n_logits() const { return n_logits_; }
 
@@ -60,6 +66,7 @@ class Context {
   const Model& model() const { return *model_; }
 
  private:
+  void check_tokens(std::span<const int32_t> tokens) const;
   struct State;
   std::shared_ptr<const Model> model_;
   std::unique_ptr<State> state_;

@@ -1,175 +1,142 @@
 // The one forward pass. Every family runs through here; the Arch row and the
-// hyper-parameters say what differs (see model/arch.h).
-#include <algorithm>
+// hyper-parameters say what differs (see model/arch.h). Rows are independent
+// except in attention, so the only per-sequence steps are RoPE (each row's own
+// position) and the KV append and attention (each segment's own cache).
+#include "model/forward.h"
+
 #include <cmath>
 #include <cstring>
 
-#include "core/error.h"
-#include "core/thread_pool.h"
 #include "kernels/attention.h"
 #include "kernels/matmul.h"
 #include "kernels/ops.h"
-#include "model/context.h"
-#include "model/kv_cache.h"
 #include "model/weights.h"
 
 namespace tandem::model {
 namespace {
-constexpr int kMaxBatch = 256;  // prompt tokens per pass: bounds scratch memory
+
+void rms_norm_rows(const float* x, const float* weight, float* y, int n_rows, int d, float eps) {
+  for (int t = 0; t < n_rows; t++) kernels::rms_norm(x + (size_t)t * d, weight, y + (size_t)t * d, d, eps);
 }
 
-struct Context::State {
-  ThreadPool pool;
-  KvCache kv;
-  // Scratch for one batch.
-  std::vector<float> x, h, q, k, v, qkv, attn, ffn_a, ffn_b, ffn_ab, out;
-  std::vector<float> logits;
-
-  State(int n_threads, const HParams& hp, int n_ctx, quant::Type kv_type)
-      : pool(n_threads), kv(hp.n_layer, n_ctx, hp.n_embd_kv(), kv_type) {}
-};
-
-Context::Context(std::shared_ptr<const Model> model, const ContextOptions& options) : model_(std::move(model)) {
-  const HParams& hp = model_->hparams();
-  n_ctx_ = options.n_ctx > 0 ? options.n_ctx : std::min(hp.n_ctx_train > 0 ? hp.n_ctx_train : 4096, 4096);
-  state_ = std::make_unique<State>(options.n_threads, hp, n_ctx_, options.kv_type);
+// Copies columns [offset, offset+width) of each `stride`-wide row of `src` into `dst`.
+void split_columns(const float* src, int n_rows, int stride, int offset, int width, float* dst) {
+  for (int t = 0; t < n_rows; t++)
+    std::memcpy(dst + (size_t)t * width, src + (size_t)t * stride + offset, width * sizeof(float));
 }
 
-size_t Context::kv_cache_bytes() const { return state_->kv.bytes(); }
+void attention_block(const HParams& hp, const Weights& w, int layer, const Batch& batch, Scratch& s,
+                     ThreadPool& pool) {
+  const LayerWeights& lw = w.layers[layer];
+  const int n = (int)batch.tokens.size();
+  const int d = hp.n_embd, dq = hp.n_embd_q(), dkv = hp.n_embd_kv();
+  rms_norm_rows(s.x.data(), vector_data(lw.attn_norm), s.h.data(), n, d, hp.norm_eps);
 
-Context::~Context() = default;
-
-int Context::n_vocab() const { return model_->hparams().n_vocab; }
-
-const float* Context::logits(int i) const {
-  if (i < 0 || i >= n_logits_) fail("logits index ", i, " out of range (", n_logits_, " available)");
-  return state_->logits.data() + (size_t)i * n_vocab();
-}
-
-void Context::truncate(int n_past) {
-  if (n_past < 0 || n_past > n_past_) fail("cannot truncate context to ", n_past, " (has ", n_past_, ")");
-  n_past_ = n_past;
-}
-
-void Context::eval(std::span<const int32_t> tokens, bool all_logits) {
-  const HParams& hp = model_->hparams();
-  const Weights& w = model_->weights();
-  const int n = (int)tokens.size();
-  if (n == 0) fail("eval needs at least one token");
-  if (n_past_ + n > n_ctx_)
-    fail("context full: ", n_past_, " cached + ", n, " new tokens exceed the context of ", n_ctx_, " tokens");
-  for (int32_t t : tokens)
-    if (t < 0 || t >= hp.n_vocab) fail("token id ", t, " out of range (vocabulary ", hp.n_vocab, ")");
-
-  State& s = *state_;
-  n_logits_ = all_logits ? n : 1;
-  s.logits.resize((size_t)n_logits_ * hp.n_vocab);
-  for (int start = 0; start < n; start += kMaxBatch) {
-    const int count = std::min(kMaxBatch, n - start);
-    const bool last_chunk = start + count == n;
-    const int d = hp.n_embd, dq = hp.n_embd_q(), dkv = hp.n_embd_kv(), ff = hp.n_ff;
-    const int pos0 = n_past_;
-    s.x.resize((size_t)count * d);
-    s.h.resize((size_t)count * d);
-    s.q.resize((size_t)count * dq);
-    s.k.resize((size_t)count * dkv);
-    s.v.resize((size_t)count * dkv);
-    s.attn.resize((size_t)count * dq);
-    s.ffn_a.resize((size_t)count * ff);
-    s.ffn_b.resize((size_t)count * ff);
-
-    for (int t = 0; t < count; t++) {
-      float* xt = s.x.data() + (size_t)t * d;
-      kernels::get_row(*w.token_embd, tokens[start + t], xt);
-      if (hp.arch->scale_embeddings)
-        for (int i = 0; i < d; i++) xt[i] *= std::sqrt((float)d);
-    }
-
-    kernels::AttentionShape shape{hp.n_head, hp.n_head_kv, hp.head_dim, hp.attn_softcap, 0};
-    const float* rope_factors = vector_data(w.rope_freqs);
-    for (int l = 0; l < hp.n_layer; l++) {
-      const LayerWeights& lw = w.layers[l];
-      const float* attn_norm = vector_data(lw.attn_norm);
-      for (int t = 0; t < count; t++) kernels::rms_norm(&s.x[(size_t)t * d], attn_norm, &s.h[(size_t)t * d], d, hp.norm_eps);
-
-      if (lw.wqkv) {
-        s.qkv.resize((size_t)count * (dq + 2 * dkv));
-        kernels::matmul(*lw.wqkv, s.h.data(), count, s.qkv.data(), s.pool);
-        for (int t = 0; t < count; t++) {
-          const float* row = &s.qkv[(size_t)t * (dq + 2 * dkv)];
-          std::memcpy(&s.q[(size_t)t * dq], row, dq * sizeof(float));
-          std::memcpy(&s.k[(size_t)t * dkv], row + dq, dkv * sizeof(float));
-          std::memcpy(&s.v[(size_t)t * dkv], row + dq + dkv, dkv * sizeof(float));
-        }
-      } else {
-        kernels::matmul(*lw.wq, s.h.data(), count, s.q.data(), s.pool);
-        kernels::matmul(*lw.wk, s.h.data(), count, s.k.data(), s.pool);
-        kernels::matmul(*lw.wv, s.h.data(), count, s.v.data(), s.pool);
-      }
-      const float *bq = vector_data(lw.bq), *bk = vector_data(lw.bk), *bv = vector_data(lw.bv);
-      for (int t = 0; t < count; t++) {
-        float* qt = &s.q[(size_t)t * dq];
-        float* kt = &s.k[(size_t)t * dkv];
-        if (bq) kernels::add(qt, bq, dq);
-        if (bk) kernels::add(kt, bk, dkv);
-        if (bv) kernels::add(&s.v[(size_t)t * dkv], bv, dkv);
-        const float pos = (float)(pos0 + t) / hp.rope_scale;
-        const bool adjacent = hp.arch->rope == RopeStyle::Adjacent;
-        kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
-        kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
-        for (int i = 0; i < dq; i++) qt[i] *= hp.query_scale;
-      }
-      s.kv.store(l, pos0, count, s.k.data(), s.v.data());
-
-      shape.window = hp.layer_uses_window(l) ? hp.sliding_window : 0;
-      const float* keys = s.kv.keys(l, pos0 + count, s.pool);
-      const float* values = s.kv.values(l, pos0 + count, s.pool);
-      kernels::attention(shape, s.q.data(), count, pos0, keys, values, s.attn.data(), s.pool);
-      kernels::matmul(*lw.wo, s.attn.data(), count, s.h.data(), s.pool);
-      if (lw.post_attn_norm) {
-        const float* pn = vector_data(lw.post_attn_norm);
-        for (int t = 0; t < count; t++) kernels::rms_norm(&s.h[(size_t)t * d], pn, &s.h[(size_t)t * d], d, hp.norm_eps);
-      }
-      kernels::add(s.x.data(), s.h.data(), count * d);
-
-      const float* ffn_norm = vector_data(lw.ffn_norm);
-      for (int t = 0; t < count; t++) kernels::rms_norm(&s.x[(size_t)t * d], ffn_norm, &s.h[(size_t)t * d], d, hp.norm_eps);
-      if (lw.ffn_gate) {
-        kernels::matmul(*lw.ffn_gate, s.h.data(), count, s.ffn_a.data(), s.pool);
-        kernels::matmul(*lw.ffn_up, s.h.data(), count, s.ffn_b.data(), s.pool);
-      } else {  // fused [gate | up]
-        s.ffn_ab.resize((size_t)count * 2 * ff);
-        kernels::matmul(*lw.ffn_up, s.h.data(), count, s.ffn_ab.data(), s.pool);
-        for (int t = 0; t < count; t++) {
-          std::memcpy(&s.ffn_a[(size_t)t * ff], &s.ffn_ab[(size_t)t * 2 * ff], ff * sizeof(float));
-          std::memcpy(&s.ffn_b[(size_t)t * ff], &s.ffn_ab[(size_t)t * 2 * ff + ff], ff * sizeof(float));
-        }
-      }
-      if (hp.arch->activation == Activation::GeluTanh)
-        kernels::gelu_tanh_mul(s.ffn_a.data(), s.ffn_b.data(), count * ff);
-      else
-        kernels::silu_mul(s.ffn_a.data(), s.ffn_b.data(), count * ff);
-      kernels::matmul(*lw.ffn_down, s.ffn_a.data(), count, s.h.data(), s.pool);
-      if (lw.post_ffn_norm) {
-        const float* pn = vector_data(lw.post_ffn_norm);
-        for (int t = 0; t < count; t++) kernels::rms_norm(&s.h[(size_t)t * d], pn, &s.h[(size_t)t * d], d, hp.norm_eps);
-      }
-      kernels::add(s.x.data(), s.h.data(), count * d);
-    }
-
-    // Logits: every row of this chunk, or only the very last token.
-    const int first_out = all_logits ? 0 : (last_chunk ? count - 1 : count);
-    const int n_out = count - first_out;
-    if (n_out > 0) {
-      const float* out_norm = vector_data(w.output_norm);
-      for (int t = first_out; t < count; t++)
-        kernels::rms_norm(&s.x[(size_t)t * d], out_norm, &s.h[(size_t)(t - first_out) * d], d, hp.norm_eps);
-      float* dst = s.logits.data() + (size_t)(all_logits ? start : 0) * hp.n_vocab;
-      kernels::matmul(*w.output, s.h.data(), n_out, dst, s.pool);
-      if (hp.final_softcap > 0) kernels::soft_cap(dst, n_out * hp.n_vocab, hp.final_softcap);
-    }
-    n_past_ += count;
+  if (lw.wqkv) {
+    const int stride = dq + 2 * dkv;
+    s.qkv.resize((size_t)n * stride);
+    kernels::matmul(*lw.wqkv, s.h.data(), n, s.qkv.data(), pool);
+    split_columns(s.qkv.data(), n, stride, 0, dq, s.q.data());
+    split_columns(s.qkv.data(), n, stride, dq, dkv, s.k.data());
+    split_columns(s.qkv.data(), n, stride, dq + dkv, dkv, s.v.data());
+  } else {
+    kernels::matmul(*lw.wq, s.h.data(), n, s.q.data(), pool);
+    kernels::matmul(*lw.wk, s.h.data(), n, s.k.data(), pool);
+    kernels::matmul(*lw.wv, s.h.data(), n, s.v.data(), pool);
   }
+
+  const float *bq = vector_data(lw.bq), *bk = vector_data(lw.bk), *bv = vector_data(lw.bv);
+  const float* rope_factors = vector_data(w.rope_freqs);
+  const bool adjacent = hp.arch->rope == RopeStyle::Adjacent;
+  for (int t = 0; t < n; t++) {
+    float* qt = &s.q[(size_t)t * dq];
+    float* kt = &s.k[(size_t)t * dkv];
+    if (bq) kernels::add(qt, bq, dq);
+    if (bk) kernels::add(kt, bk, dkv);
+    if (bv) kernels::add(&s.v[(size_t)t * dkv], bv, dkv);
+    const float pos = (float)s.positions[t] / hp.rope_scale;
+    kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
+    kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
+    for (int i = 0; i < dq; i++) qt[i] *= hp.query_scale;
+  }
+
+  kernels::AttentionShape shape{hp.n_head, hp.n_head_kv, hp.head_dim, hp.attn_softcap, 0};
+  shape.window = hp.layer_uses_window(layer) ? hp.sliding_window : 0;
+  for (const Segment& seg : batch.segments) {
+    const size_t q_row = (size_t)seg.first_row * dq, kv_row = (size_t)seg.first_row * dkv;
+    seg.kv->store(layer, seg.first_pos, seg.n_rows, &s.k[kv_row], &s.v[kv_row]);
+    const int n_keys = seg.first_pos + seg.n_rows;
+    const float* keys = seg.kv->keys(layer, n_keys, pool);
+    const float* values = seg.kv->values(layer, n_keys, pool);
+    kernels::attention(shape, &s.q[q_row], seg.n_rows, seg.first_pos, keys, values, &s.attn[q_row], pool);
+  }
+
+  kernels::matmul(*lw.wo, s.attn.data(), n, s.h.data(), pool);
+  if (lw.post_attn_norm) rms_norm_rows(s.h.data(), vector_data(lw.post_attn_norm), s.h.data(), n, d, hp.norm_eps);
+  kernels::add(s.x.data(), s.h.data(), n * d);
+}
+
+void ffn_block(const HParams& hp, const LayerWeights& lw, int n, Scratch& s, ThreadPool& pool) {
+  const int d = hp.n_embd, ff = hp.n_ff;
+  rms_norm_rows(s.x.data(), vector_data(lw.ffn_norm), s.h.data(), n, d, hp.norm_eps);
+  if (lw.ffn_gate) {
+    kernels::matmul(*lw.ffn_gate, s.h.data(), n, s.ffn_a.data(), pool);
+    kernels::matmul(*lw.ffn_up, s.h.data(), n, s.ffn_b.data(), pool);
+  } else {  // fused [gate | up]
+    s.ffn_ab.resize((size_t)n * 2 * ff);
+    kernels::matmul(*lw.ffn_up, s.h.data(), n, s.ffn_ab.data(), pool);
+    split_columns(s.ffn_ab.data(), n, 2 * ff, 0, ff, s.ffn_a.data());
+    split_columns(s.ffn_ab.data(), n, 2 * ff, ff, ff, s.ffn_b.data());
+  }
+  if (hp.arch->activation == Activation::GeluTanh)
+    kernels::gelu_tanh_mul(s.ffn_a.data(), s.ffn_b.data(), n * ff);
+  else
+    kernels::silu_mul(s.ffn_a.data(), s.ffn_b.data(), n * ff);
+  kernels::matmul(*lw.ffn_down, s.ffn_a.data(), n, s.h.data(), pool);
+  if (lw.post_ffn_norm) rms_norm_rows(s.h.data(), vector_data(lw.post_ffn_norm), s.h.data(), n, d, hp.norm_eps);
+  kernels::add(s.x.data(), s.h.data(), n * d);
+}
+
+}  // namespace
+
+void forward(const Model& model, const Batch& batch, Scratch& s, ThreadPool& pool, float* logits) {
+  const HParams& hp = model.hparams();
+  const Weights& w = model.weights();
+  const int n = (int)batch.tokens.size();
+  const int d = hp.n_embd, dq = hp.n_embd_q(), dkv = hp.n_embd_kv(), ff = hp.n_ff;
+  s.positions.resize(n);
+  s.x.resize((size_t)n * d);
+  s.h.resize((size_t)n * d);
+  s.q.resize((size_t)n * dq);
+  s.k.resize((size_t)n * dkv);
+  s.v.resize((size_t)n * dkv);
+  s.attn.resize((size_t)n * dq);
+  s.ffn_a.resize((size_t)n * ff);
+  s.ffn_b.resize((size_t)n * ff);
+
+  for (const Segment& seg : batch.segments)
+    for (int i = 0; i < seg.n_rows; i++) s.positions[seg.first_row + i] = seg.first_pos + i;
+
+  for (int t = 0; t < n; t++) {
+    float* xt = s.x.data() + (size_t)t * d;
+    kernels::get_row(*w.token_embd, batch.tokens[t], xt);
+    if (hp.arch->scale_embeddings)
+      for (int i = 0; i < d; i++) xt[i] *= std::sqrt((float)d);
+  }
+
+  for (int l = 0; l < hp.n_layer; l++) {
+    attention_block(hp, w, l, batch, s, pool);
+    ffn_block(hp, w.layers[l], n, s, pool);
+  }
+
+  // The LM head over the wanted rows only, gathered (normed) into the front of h.
+  const int n_out = (int)batch.output_rows.size();
+  if (n_out == 0) return;
+  const float* out_norm = vector_data(w.output_norm);
+  for (int i = 0; i < n_out; i++)
+    kernels::rms_norm(&s.x[(size_t)batch.output_rows[i] * d], out_norm, &s.h[(size_t)i * d], d, hp.norm_eps);
+  kernels::matmul(*w.output, s.h.data(), n_out, logits, pool);
+  if (hp.final_softcap > 0) kernels::soft_cap(logits, n_out * hp.n_vocab, hp.final_softcap);
 }
 
 }  // namespace tandem::model

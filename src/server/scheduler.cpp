@@ -90,9 +90,22 @@ std::vector<std::pair<Slot*, std::shared_ptr<Job>>> Scheduler::admit_waiting() {
 }
 
 void Scheduler::evaluate_chosen(const std::vector<std::pair<Slot*, int32_t>>& chosen) {
-  // The continuous-batching hook: one batched forward pass over these tokens
-  // (one per sequence, each at its own position and KV partition) replaces this loop.
-  for (const auto& [slot, token] : chosen) slot->evaluate(token);
+  if (chosen.empty()) return;
+  std::vector<model::Context*> contexts;
+  std::vector<int32_t> tokens;
+  for (const auto& [slot, token] : chosen) {
+    contexts.push_back(&slot->context());
+    tokens.push_back(token);
+  }
+  try {
+    model::Context::eval_step(contexts, tokens);
+  } catch (const std::exception&) {
+    // eval_step refuses before changing any context, so evaluating one by one is
+    // safe, and lets only the slot at fault finish with the error.
+    for (const auto& [slot, token] : chosen) slot->evaluate(token);
+    return;
+  }
+  for (const auto& [slot, token] : chosen) slot->evaluated(token);
 }
 
 void Scheduler::run() {

@@ -3,9 +3,9 @@
 // Each loop iteration: admit waiting jobs into free slots (each goes to the free
 // slot whose cache shares the longest prefix with its prompt, so a shared system
 // prompt is not recomputed), evaluate their prompts, then one decode round: every
-// busy slot chooses its next token, and evaluate_chosen() appends all of them.
-// Today that is one forward pass per slot; a batched forward pass over all slots'
-// tokens (continuous batching) plugs in there without changing anything else.
+// busy slot chooses its next token, and evaluate_chosen() appends all of them in
+// one batched forward pass (continuous batching: each token at its own position
+// in its own slot's KV cache, the weights read once per round for all slots).
 //
 // Jobs beyond the slots wait in a bounded FIFO queue; submit() refuses more.
 #pragma once

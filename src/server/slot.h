@@ -5,8 +5,9 @@
 //   start(job)   evaluates the prompt, reusing the cached prefix
 //   choose()     samples the next token from the current logits and emits text
 //   evaluate(t)  appends the chosen token (one forward pass for this sequence)
-// A batched model eval would replace the per-slot evaluate() calls with one call
-// for all slots' chosen tokens (see Scheduler::evaluate_chosen).
+// The scheduler normally appends all slots' chosen tokens in one batched pass
+// over their contexts (Scheduler::evaluate_chosen) and tells each slot with
+// evaluated(t); evaluate(t) is the one-sequence fallback.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -38,6 +39,9 @@ class Slot {
   // The token to evaluate next, or nullopt when the job finished in this step.
   std::optional<int32_t> choose();
   void evaluate(int32_t token);
+  // The context for a batched step, and the note that `token` was appended to it.
+  model::Context& context() { return context_; }
+  void evaluated(int32_t token) { cached_.push_back(token); }
   void cancel();  // finishes the running job, if any, as cancelled
 
   // Counters for metrics.
