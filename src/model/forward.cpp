@@ -30,7 +30,7 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   const LayerWeights& lw = w.layers[layer];
   const int n = (int)batch.tokens.size();
   const int d = hp.n_embd, dq = hp.n_embd_q(), dkv = hp.n_embd_kv();
-  rms_norm_rows(s.x.data(), vector_data(lw.attn_norm), s.h.data(), n, d, hp.norm_eps);
+  rms_norm_rows(s.x.data(), w.vector(lw.attn_norm), s.h.data(), n, d, hp.norm_eps);
 
   if (lw.wqkv) {
     const int stride = dq + 2 * dkv;
@@ -45,8 +45,8 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
     kernels::matmul(*lw.wv, s.h.data(), n, s.v.data(), pool);
   }
 
-  const float *bq = vector_data(lw.bq), *bk = vector_data(lw.bk), *bv = vector_data(lw.bv);
-  const float* rope_factors = vector_data(w.rope_freqs);
+  const float *bq = w.vector(lw.bq), *bk = w.vector(lw.bk), *bv = w.vector(lw.bv);
+  const float* rope_factors = w.vector(w.rope_freqs);
   const bool adjacent = hp.arch->rope == RopeStyle::Adjacent;
   for (int t = 0; t < n; t++) {
     float* qt = &s.q[(size_t)t * dq];
@@ -72,13 +72,13 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   }
 
   kernels::matmul(*lw.wo, s.attn.data(), n, s.h.data(), pool);
-  if (lw.post_attn_norm) rms_norm_rows(s.h.data(), vector_data(lw.post_attn_norm), s.h.data(), n, d, hp.norm_eps);
+  if (lw.post_attn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_attn_norm), s.h.data(), n, d, hp.norm_eps);
   kernels::add(s.x.data(), s.h.data(), n * d);
 }
 
-void ffn_block(const HParams& hp, const LayerWeights& lw, int n, Scratch& s, ThreadPool& pool) {
+void ffn_block(const HParams& hp, const Weights& w, const LayerWeights& lw, int n, Scratch& s, ThreadPool& pool) {
   const int d = hp.n_embd, ff = hp.n_ff;
-  rms_norm_rows(s.x.data(), vector_data(lw.ffn_norm), s.h.data(), n, d, hp.norm_eps);
+  rms_norm_rows(s.x.data(), w.vector(lw.ffn_norm), s.h.data(), n, d, hp.norm_eps);
   if (lw.ffn_gate) {
     kernels::matmul(*lw.ffn_gate, s.h.data(), n, s.ffn_a.data(), pool);
     kernels::matmul(*lw.ffn_up, s.h.data(), n, s.ffn_b.data(), pool);
@@ -93,7 +93,7 @@ void ffn_block(const HParams& hp, const LayerWeights& lw, int n, Scratch& s, Thr
   else
     kernels::silu_mul(s.ffn_a.data(), s.ffn_b.data(), n * ff);
   kernels::matmul(*lw.ffn_down, s.ffn_a.data(), n, s.h.data(), pool);
-  if (lw.post_ffn_norm) rms_norm_rows(s.h.data(), vector_data(lw.post_ffn_norm), s.h.data(), n, d, hp.norm_eps);
+  if (lw.post_ffn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_ffn_norm), s.h.data(), n, d, hp.norm_eps);
   kernels::add(s.x.data(), s.h.data(), n * d);
 }
 
@@ -126,13 +126,13 @@ void forward(const Model& model, const Batch& batch, Scratch& s, ThreadPool& poo
 
   for (int l = 0; l < hp.n_layer; l++) {
     attention_block(hp, w, l, batch, s, pool);
-    ffn_block(hp, w.layers[l], n, s, pool);
+    ffn_block(hp, w, w.layers[l], n, s, pool);
   }
 
   // The LM head over the wanted rows only, gathered (normed) into the front of h.
   const int n_out = (int)batch.output_rows.size();
   if (n_out == 0) return;
-  const float* out_norm = vector_data(w.output_norm);
+  const float* out_norm = w.vector(w.output_norm);
   for (int i = 0; i < n_out; i++)
     kernels::rms_norm(&s.x[(size_t)batch.output_rows[i] * d], out_norm, &s.h[(size_t)i * d], d, hp.norm_eps);
   kernels::matmul(*w.output, s.h.data(), n_out, logits, pool);

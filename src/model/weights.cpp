@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "quant/reference.h"
 
 namespace tandem::model {
 namespace {
@@ -103,30 +104,27 @@ Weights Weights::bind(const gguf::File& f, HParams& h) {
     w.layers.push_back(l);
   }
   b.throw_if_problems(std::string(arch.name));
+
+  // The forward pass reads 1-D weights as floats; convert the few that are not.
+  std::vector<Tensor> vectors = {w.output_norm, w.rope_freqs};
+  for (const LayerWeights& l : w.layers) {
+    vectors.insert(vectors.end(), {l.attn_norm, l.bq, l.bk, l.bv, l.post_attn_norm, l.ffn_norm, l.post_ffn_norm});
+  }
+  for (Tensor t : vectors) {
+    if (!t || t->type == quant::Type::F32 || w.converted_.count(t)) continue;
+    std::vector<float>& floats = w.converted_[t];
+    floats.resize(t->n_elements);
+    quant::dequantize_row(t->type, t->data, floats.data(), (int64_t)t->n_elements);
+  }
   return w;
 }
 
-}  // namespace tandem::model
-
-#include <mutex>
-#include <unordered_map>
-
-#include "quant/reference.h"
-
-namespace tandem::model {
-
-const float* vector_data(Tensor t) {
+const float* Weights::vector(Tensor t) const {
   if (!t) return nullptr;
   if (t->type == quant::Type::F32) return reinterpret_cast<const float*>(t->data);
-  static std::mutex mutex;
-  static std::unordered_map<const uint8_t*, std::vector<float>> converted;
-  std::lock_guard lock(mutex);
-  auto& v = converted[t->data];
-  if (v.empty()) {
-    v.resize(t->n_elements);
-    quant::dequantize_row(t->type, t->data, v.data(), (int64_t)t->n_elements);
-  }
-  return v.data();
+  const auto it = converted_.find(t);
+  if (it == converted_.end()) fail("internal: tensor ", t->name, " was not converted at bind");
+  return it->second.data();
 }
 
 }  // namespace tandem::model

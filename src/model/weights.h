@@ -1,6 +1,7 @@
 // The model's tensors, bound by GGUF name and checked against the shapes the
 // hyper-parameters imply. Pointers refer into the mapped file (zero-copy).
 #pragma once
+#include <unordered_map>
 #include <vector>
 
 #include "gguf/file.h"
@@ -31,12 +32,13 @@ struct Weights {
   // Binds every tensor the architecture needs; a tandem::Error lists all the
   // missing or misshapen ones at once.
   static Weights bind(const gguf::File& file, HParams& hparams);
+
+  // A 1-D weight (norm, bias, rope factors) as floats, nullptr when absent: F32 data
+  // is used in place; other types were converted at bind and live as long as this.
+  const float* vector(Tensor t) const;
+
+ private:
+  std::unordered_map<Tensor, std::vector<float>> converted_;
 };
 
-}  // namespace tandem::model
-
-namespace tandem::model {
-// A 1-D weight (norm, bias, rope factors) as floats: F32 data is used in place,
-// other types are converted once and cached for the life of the process.
-const float* vector_data(Tensor t);
 }  // namespace tandem::model
