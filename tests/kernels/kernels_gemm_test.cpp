@@ -1,0 +1,151 @@
+// The prefill kernels (TypeKernels::gemm, a block of tokens) of every SIMD ISA this
+// machine runs, against the portable int8 reference: token and row counts around each
+// kernel's register tile (1, 2, 3, 5, 17 tokens), the minimum row length and block counts
+// that leave a partial block group, extreme integer values (the int16 / int32 headroom
+// of the dot products), and no write outside the tokens' rows of y.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/half.h"
+#include "kernels/dispatch.h"
+#include "kernels/int8_reference.h"
+#include "quant/reference.h"
+
+using namespace tandem;
+using namespace tandem::kernels;
+using quant::Type;
+
+namespace {
+
+struct TypeCase {
+  Type type;
+  ActFormat act;
+  int64_t block;                // elements per weight block
+  std::vector<int> half_fields;  // byte offsets of the fp16 scales in a block
+};
+const TypeCase kTypes[] = {
+    {Type::Q4_0, ActFormat::Q8_0, 32, {0}},     {Type::Q8_0, ActFormat::Q8_0, 32, {0}},
+    {Type::Q4_1, ActFormat::Q8_0, 32, {0, 2}},  {Type::Q5_0, ActFormat::Q8_0, 32, {0}},
+    {Type::Q5_1, ActFormat::Q8_0, 32, {0, 2}},  {Type::Q4_K, ActFormat::Q8_K, 256, {0, 2}},
+    {Type::Q5_K, ActFormat::Q8_K, 256, {0, 2}}, {Type::Q6_K, ActFormat::Q8_K, 256, {208}},
+};
+
+enum class Fill { Random, AllOnes };  // AllOnes: every weight byte 0xff (largest magnitudes)
+
+std::vector<uint8_t> make_weights(const TypeCase& c, int64_t rows, int64_t k, Fill fill, std::mt19937& rng) {
+  const auto& traits = quant::traits(c.type);
+  std::vector<uint8_t> data(rows * quant::row_bytes(traits, k));
+  for (auto& b : data) b = fill == Fill::AllOnes ? 0xff : (uint8_t)rng();
+  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
+  for (size_t block = 0; block < data.size() / traits.block_bytes; block++)
+    for (int offset : c.half_fields) {
+      const uint16_t h = fp32_to_fp16(scale(rng));
+      std::memcpy(&data[block * traits.block_bytes + offset], &h, 2);
+    }
+  return data;
+}
+
+enum class Act { Normal, Saturated };  // Saturated: every activation +-amax, so |q| = 127
+
+std::vector<float> make_activations(int64_t k, Act kind, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0, 1);
+  std::vector<float> x(k);
+  for (int64_t i = 0; i < k; i++) x[i] = kind == Act::Saturated ? (rng() % 2 ? 3.0f : -3.0f) : normal(rng);
+  if (kind == Act::Normal && k > 64)
+    for (int64_t i = 32; i < 64; i++) x[i] = 0;  // an all-zero block
+  return x;
+}
+
+float magnitude(Type type, const uint8_t* row, const float* x, int64_t k) {
+  std::vector<float> w(k);
+  quant::dequantize_row(type, row, w.data(), k);
+  double sum = 0;
+  for (int64_t i = 0; i < k; i++) sum += std::fabs(w[i] * x[i]);
+  return (float)sum;
+}
+
+std::vector<Isa> simd_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon})
+    if (isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+// Runs every ISA's gemm on one matrix and n_tokens activation rows; checks every result
+// against the reference and that the padding between and after y's rows is untouched.
+void check(const TypeCase& c, int64_t rows, int64_t k, int64_t n_tokens, Fill fill, Act act_kind, std::mt19937& rng) {
+  const auto w = make_weights(c, rows, k, fill, rng);
+  std::vector<std::vector<float>> x;
+  const size_t act_bytes = act_row_bytes(c.act, k);
+  std::vector<uint8_t> act(act_bytes * n_tokens);
+  for (int64_t t = 0; t < n_tokens; t++) {
+    x.push_back(make_activations(k, act_kind, rng));
+    quantize_act_row(int8_reference_table(), c.act, x.back().data(), k, act.data() + t * act_bytes);
+  }
+  const size_t row_bytes = quant::row_bytes(quant::traits(c.type), k);
+  constexpr int kGuard = 3;
+  const size_t y_stride = rows + kGuard;
+  for (Isa isa : simd_isas()) {
+    const TypeKernels* kernels = kernel_table(isa)->find(c.type);
+    ASSERT_NE(kernels, nullptr) << isa_name(isa) << " lacks " << quant::type_name(c.type);
+    std::vector<float> y(y_stride * n_tokens, NAN);
+    kernels->gemm(k, w.data(), row_bytes, rows, act.data(), act_bytes, n_tokens, y.data(), y_stride);
+    for (int64_t t = 0; t < n_tokens; t++) {
+      for (int64_t r = 0; r < rows; r++) {
+        const uint8_t* row = &w[r * row_bytes];
+        const float want = vec_dot_reference(c.type, row, act.data() + t * act_bytes, k);
+        ASSERT_NEAR(y[t * y_stride + r], want, 1e-5 * magnitude(c.type, row, x[t].data(), k) + 1e-6)
+            << isa_name(isa) << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows
+            << " tokens=" << n_tokens << " row " << r << " token " << t;
+      }
+      for (int g = 0; g < kGuard; g++)
+        ASSERT_TRUE(std::isnan(y[t * y_stride + rows + g])) << "token " << t << " wrote past row " << rows;
+    }
+  }
+}
+
+class GemmTest : public ::testing::TestWithParam<TypeCase> {};
+
+TEST_P(GemmTest, MatchesInt8ReferenceOnTokenAndRowCountsAroundTheTile) {
+  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  const TypeCase& c = GetParam();
+  std::mt19937 rng(13 + (int)c.type);
+  for (int64_t n_tokens : {1, 2, 3, 5, 17})
+    for (int64_t rows : {1, 2, 3, 4, 5, 7, 13}) check(c, rows, c.block, n_tokens, Fill::Random, Act::Normal, rng);
+}
+
+TEST_P(GemmTest, MatchesInt8ReferenceOnBlockCountsLeavingPartialGroups) {
+  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  const TypeCase& c = GetParam();
+  std::mt19937 rng(29 + (int)c.type);
+  // 1-9 blocks: every remainder of pairs and fours, and the 8-block stride of the min terms.
+  for (int64_t blocks : {1, 2, 3, 4, 5, 6, 7, 8, 9})
+    for (int64_t n_tokens : {3, 5}) check(c, 7, blocks * c.block, n_tokens, Fill::Random, Act::Normal, rng);
+}
+
+TEST_P(GemmTest, MatchesInt8ReferenceOnModelSizedRows) {
+  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  const TypeCase& c = GetParam();
+  std::mt19937 rng(31 + (int)c.type);
+  for (int64_t k : {2048, 5632}) check(c, 5, k, 9, Fill::Random, Act::Normal, rng);
+}
+
+TEST_P(GemmTest, ExtremeWeightsAndSaturatedActivationsDoNotOverflow) {
+  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  const TypeCase& c = GetParam();
+  std::mt19937 rng(41 + (int)c.type);
+  for (Fill fill : {Fill::AllOnes, Fill::Random})
+    for (int64_t rows : {1, 6}) check(c, rows, 5 * c.block, 5, fill, Act::Saturated, rng);
+}
+
+std::string type_label(const ::testing::TestParamInfo<TypeCase>& info) {
+  return std::string(quant::type_name(info.param.type));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryQuantType, GemmTest, ::testing::ValuesIn(kTypes), type_label);
+
+}  // namespace
