@@ -126,7 +126,6 @@ CloudResult CloudClient::post_stream(const std::string& path, const std::string&
 }
 
 std::string CloudClient::probe(int timeout_ms) const {
-  CloudEndpoint quick = endpoint_;
   auto client = make_client(origin_, timeout_ms / 1000.0);
   httplib::Headers headers;
   if (const std::string key = endpoint_.api_key(); !key.empty()) headers.emplace("Authorization", "Bearer " + key);

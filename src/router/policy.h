@@ -32,7 +32,6 @@ struct RouteInput {
 struct TierState {
   bool device_available = false;
   int device_n_ctx = 0;
-  int device_max_new_tokens = 0;    // what the request asks to generate (0: unknown)
   bool cloud_configured = false;
   bool cloud_reachable = false;
   std::string cloud_down_reason;    // "offline", "circuit_open", ... when not reachable

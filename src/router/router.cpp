@@ -30,11 +30,10 @@ Router::Router(RouterConfig config, int device_n_ctx)
   }
 }
 
-Routed Router::route(const RouteInput& input, int max_new_tokens) {
+Routed Router::route(const RouteInput& input) {
   TierState tiers;
   tiers.device_available = has_device();
   tiers.device_n_ctx = device_n_ctx_;
-  tiers.device_max_new_tokens = max_new_tokens;
   tiers.cloud_configured = !clouds_.empty();
 
   Routed routed;

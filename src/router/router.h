@@ -28,7 +28,7 @@ class Router {
   bool has_device() const { return device_n_ctx_ > 0; }
 
   // `input.preference` is the request's own (or the configured default).
-  Routed route(const RouteInput& input, int max_new_tokens = 0);
+  Routed route(const RouteInput& input);
 
   // Outcome of a cloud call, for the circuit breaker.
   void cloud_succeeded(const CloudClient& cloud);
