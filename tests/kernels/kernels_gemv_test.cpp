@@ -12,67 +12,15 @@
 #include "core/half.h"
 #include "kernels/dispatch.h"
 #include "kernels/int8_reference.h"
+#include "kernels/kernel_cases.h"
 #include "quant/reference.h"
 
 using namespace tandem;
 using namespace tandem::kernels;
+using namespace tandem::test;
 using quant::Type;
 
 namespace {
-
-struct TypeCase {
-  Type type;
-  ActFormat act;
-  int64_t block;                // elements per weight block
-  std::vector<int> half_fields;  // byte offsets of the fp16 scales in a block
-};
-const TypeCase kTypes[] = {
-    {Type::Q4_0, ActFormat::Q8_0, 32, {0}},     {Type::Q8_0, ActFormat::Q8_0, 32, {0}},
-    {Type::Q4_1, ActFormat::Q8_0, 32, {0, 2}},  {Type::Q5_0, ActFormat::Q8_0, 32, {0}},
-    {Type::Q5_1, ActFormat::Q8_0, 32, {0, 2}},  {Type::Q4_K, ActFormat::Q8_K, 256, {0, 2}},
-    {Type::Q5_K, ActFormat::Q8_K, 256, {0, 2}}, {Type::Q6_K, ActFormat::Q8_K, 256, {208}},
-};
-
-enum class Fill { Random, AllOnes };  // AllOnes: every weight byte 0xff (largest magnitudes)
-
-std::vector<uint8_t> make_weights(const TypeCase& c, int64_t rows, int64_t k, Fill fill, std::mt19937& rng) {
-  const auto& traits = quant::traits(c.type);
-  std::vector<uint8_t> data(rows * quant::row_bytes(traits, k));
-  for (auto& b : data) b = fill == Fill::AllOnes ? 0xff : (uint8_t)rng();
-  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
-  for (size_t block = 0; block < data.size() / traits.block_bytes; block++)
-    for (int offset : c.half_fields) {
-      const uint16_t h = fp32_to_fp16(scale(rng));
-      std::memcpy(&data[block * traits.block_bytes + offset], &h, 2);
-    }
-  return data;
-}
-
-enum class Act { Normal, Saturated };  // Saturated: every activation +-amax, so |q| = 127
-
-std::vector<float> make_activations(int64_t k, Act kind, std::mt19937& rng) {
-  std::normal_distribution<float> normal(0, 1);
-  std::vector<float> x(k);
-  for (int64_t i = 0; i < k; i++) x[i] = kind == Act::Saturated ? (rng() % 2 ? 3.0f : -3.0f) : normal(rng);
-  if (kind == Act::Normal && k > 64)
-    for (int64_t i = 32; i < 64; i++) x[i] = 0;  // an all-zero block
-  return x;
-}
-
-float magnitude(Type type, const uint8_t* row, const float* x, int64_t k) {
-  std::vector<float> w(k);
-  quant::dequantize_row(type, row, w.data(), k);
-  double sum = 0;
-  for (int64_t i = 0; i < k; i++) sum += std::fabs(w[i] * x[i]);
-  return (float)sum;
-}
-
-std::vector<Isa> simd_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon})
-    if (isa_supported(isa)) out.push_back(isa);
-  return out;
-}
 
 // Runs every ISA's gemv on one matrix and checks each row against the reference.
 void check(const TypeCase& c, int64_t rows, int64_t k, Fill fill, Act act_kind, std::mt19937& rng) {

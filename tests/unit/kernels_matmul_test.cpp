@@ -14,12 +14,14 @@
 #include "gguf/file.h"
 #include "kernels/dispatch.h"
 #include "kernels/int8_reference.h"
+#include "kernels/kernel_cases.h"
 #include "kernels/matmul.h"
 #include "quant/reference.h"
 
 using namespace tandem;
 using namespace tandem::kernels;
 using quant::Type;
+using tandem::test::magnitude;  // sum_i |w_i| |x_i|: the scale float rounding errors are relative to
 
 namespace {
 
@@ -99,14 +101,6 @@ std::vector<uint8_t> quantize_rows(const KernelTable& table, ActFormat act, cons
   return out;
 }
 
-// sum_i |w_i| |x_i| over one row: the scale float rounding errors are relative to.
-float magnitude(Type type, const uint8_t* row, const float* x, int64_t k) {
-  std::vector<float> w(k);
-  quant::dequantize_row(type, row, w.data(), k);
-  double sum = 0;
-  for (int64_t i = 0; i < k; i++) sum += std::fabs(w[i] * x[i]);
-  return (float)sum;
-}
 
 TEST(KernelsDispatch, ActiveIsaIsSupportedAndRefAlwaysIs) {
   EXPECT_TRUE(isa_supported(Isa::Ref));

@@ -1,0 +1,71 @@
+// Shared by the kernel tests: the quantized types with their activation formats,
+// random weight blocks with sane fp16 scales, activations (normal or saturated), the
+// magnitude that float rounding errors are relative to, and the SIMD ISAs this CPU runs.
+#pragma once
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "core/half.h"
+#include "kernels/dispatch.h"
+#include "quant/reference.h"
+
+namespace tandem::test {
+
+struct TypeCase {
+  quant::Type type;
+  kernels::ActFormat act;
+  int64_t block;                // elements per weight block
+  std::vector<int> half_fields;  // byte offsets of the fp16 scales in a block
+};
+inline const TypeCase kTypes[] = {
+    {quant::Type::Q4_0, kernels::ActFormat::Q8_0, 32, {0}},     {quant::Type::Q8_0, kernels::ActFormat::Q8_0, 32, {0}},
+    {quant::Type::Q4_1, kernels::ActFormat::Q8_0, 32, {0, 2}},  {quant::Type::Q5_0, kernels::ActFormat::Q8_0, 32, {0}},
+    {quant::Type::Q5_1, kernels::ActFormat::Q8_0, 32, {0, 2}},  {quant::Type::Q4_K, kernels::ActFormat::Q8_K, 256, {0, 2}},
+    {quant::Type::Q5_K, kernels::ActFormat::Q8_K, 256, {0, 2}}, {quant::Type::Q6_K, kernels::ActFormat::Q8_K, 256, {208}},
+};
+
+enum class Fill { Random, AllOnes };  // AllOnes: every weight byte 0xff (largest magnitudes)
+
+inline std::vector<uint8_t> make_weights(const TypeCase& c, int64_t rows, int64_t k, Fill fill, std::mt19937& rng) {
+  const auto& traits = quant::traits(c.type);
+  std::vector<uint8_t> data(rows * quant::row_bytes(traits, k));
+  for (auto& b : data) b = fill == Fill::AllOnes ? 0xff : (uint8_t)rng();
+  std::uniform_real_distribution<float> scale(0.001f, 0.02f);
+  for (size_t block = 0; block < data.size() / traits.block_bytes; block++)
+    for (int offset : c.half_fields) {
+      const uint16_t h = fp32_to_fp16(scale(rng));
+      std::memcpy(&data[block * traits.block_bytes + offset], &h, 2);
+    }
+  return data;
+}
+
+enum class Act { Normal, Saturated };  // Saturated: every activation +-amax, so |q| = 127
+
+inline std::vector<float> make_activations(int64_t k, Act kind, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0, 1);
+  std::vector<float> x(k);
+  for (int64_t i = 0; i < k; i++) x[i] = kind == Act::Saturated ? (rng() % 2 ? 3.0f : -3.0f) : normal(rng);
+  if (kind == Act::Normal && k > 64)
+    for (int64_t i = 32; i < 64; i++) x[i] = 0;  // an all-zero block
+  return x;
+}
+
+// sum_i |w_i| |x_i| over one row: the scale float rounding errors are relative to.
+inline float magnitude(quant::Type type, const uint8_t* row, const float* x, int64_t k) {
+  std::vector<float> w(k);
+  quant::dequantize_row(type, row, w.data(), k);
+  double sum = 0;
+  for (int64_t i = 0; i < k; i++) sum += std::fabs(w[i] * x[i]);
+  return (float)sum;
+}
+
+inline std::vector<kernels::Isa> simd_isas() {
+  std::vector<kernels::Isa> out;
+  for (kernels::Isa isa : {kernels::Isa::Avx2, kernels::Isa::Avx512, kernels::Isa::Neon})
+    if (kernels::isa_supported(isa)) out.push_back(isa);
+  return out;
+}
+
+}  // namespace tandem::test
