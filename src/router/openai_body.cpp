@@ -5,7 +5,8 @@
 namespace tandem::router {
 namespace {
 
-// Applies `edit` to every text a request carries (message contents, text parts, the prompt).
+// Applies `edit` to every text a request carries (message contents, text parts, the prompt);
+// with a const body it only reads (every key is checked with contains() before operator[]).
 template <typename Json, typename Edit>
 void for_each_text(Json& body, Edit&& edit) {
   auto visit_content = [&](auto& content) {
@@ -53,8 +54,7 @@ std::vector<std::string> split_tags(const std::string& text) {
 
 std::string request_text(const ojson& body) {
   std::string text;
-  ojson copy = body;  // for_each_text needs a mutable view; requests are small
-  for_each_text(copy, [&](ojson& value) {
+  for_each_text(body, [&](const ojson& value) {
     if (!text.empty()) text += '\n';
     text += value.get<std::string>();
   });
