@@ -92,8 +92,8 @@ Plan make_plan(const ModelLayout& m, const PlanOptions& o) {
   c.emplace_back("ffn gate + up", floats(2 * batch * ff));
   if (m.fused_gate_up) c.emplace_back("fused gate|up", floats(batch * 2 * ff));
   c.emplace_back("logits", floats((o.all_logits ? batch : 1) * vocab));
-  // A quantized cache is decoded to floats, one layer's K and V at a time.
-  if (o.kv_type != quant::Type::F32) c.emplace_back("decoded K/V of one layer", floats(2 * n_ctx * dkv));
+  // Attention reads the cache rows in place (kernels/attention.h); its per-thread tile
+  // buffers (a few hundred KiB at most) fit in the process overhead: no KV-sized scratch.
   const uint64_t widest = std::max({d, ff, dq});
   c.emplace_back("quantized activations", uint64_t(std::ceil(batch * widest * kActivationBytesPerValue)));
   for (const auto& part : c) plan.compute_bytes += part.second;

@@ -65,10 +65,8 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   for (const Segment& seg : batch.segments) {
     const size_t q_row = (size_t)seg.first_row * dq, kv_row = (size_t)seg.first_row * dkv;
     seg.kv->store(layer, seg.first_pos, seg.n_rows, &s.k[kv_row], &s.v[kv_row]);
-    const int n_keys = seg.first_pos + seg.n_rows;
-    const float* keys = seg.kv->keys(layer, n_keys, pool);
-    const float* values = seg.kv->values(layer, n_keys, pool);
-    kernels::attention(shape, &s.q[q_row], seg.n_rows, seg.first_pos, keys, values, &s.attn[q_row], pool);
+    kernels::attention(shape, &s.q[q_row], seg.n_rows, seg.first_pos, seg.kv->keys_view(layer),
+                       seg.kv->values_view(layer), &s.attn[q_row], pool);
   }
 
   kernels::matmul(*lw.wo, s.attn.data(), n, s.h.data(), pool);

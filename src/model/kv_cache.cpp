@@ -4,7 +4,6 @@
 
 #include "core/error.h"
 #include "quant/quantize.h"
-#include "quant/reference.h"
 
 namespace tandem::model {
 
@@ -37,18 +36,5 @@ void KvCache::store(int layer, int pos, int count, const float* k, const float* 
     quant::quantize_row(type_, v + (size_t)i * row_elems_, vd, row_elems_);
   }
 }
-
-const float* KvCache::as_floats(const std::vector<uint8_t>& rows, std::vector<float>& scratch, int n, ThreadPool& pool) {
-  if (type_ == quant::Type::F32) return reinterpret_cast<const float*>(rows.data());
-  scratch.resize((size_t)n * row_elems_);
-  pool.parallel_for(n, [&](int64_t begin, int64_t end, int) {
-    for (int64_t r = begin; r < end; r++)
-      quant::dequantize_row(type_, rows.data() + r * row_bytes_, scratch.data() + r * row_elems_, row_elems_);
-  });
-  return scratch.data();
-}
-
-const float* KvCache::keys(int layer, int n, ThreadPool& pool) { return as_floats(k_[layer], k_scratch_, n, pool); }
-const float* KvCache::values(int layer, int n, ThreadPool& pool) { return as_floats(v_[layer], v_scratch_, n, pool); }
 
 }  // namespace tandem::model

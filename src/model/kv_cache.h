@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "kernels/attention.h"
 #include "quant/types.h"
 
 namespace tandem::model {
@@ -22,18 +22,15 @@ class KvCache {
 
   // Stores `count` rows of keys and values for positions [pos, pos+count).
   void store(int layer, int pos, int count, const float* k, const float* v);
-  // Keys and values of positions [0, n) as floats. For F32 this points into the cache;
-  // otherwise the rows are converted into internal scratch (valid until the next call).
-  const float* keys(int layer, int n, ThreadPool& pool);
-  const float* values(int layer, int n, ThreadPool& pool);
+  // The stored rows of a layer, in the cache's type, as kernels::attention reads them.
+  kernels::KvView keys_view(int layer) const { return {type_, k_[layer].data(), row_bytes_}; }
+  kernels::KvView values_view(int layer) const { return {type_, v_[layer].data(), row_bytes_}; }
 
  private:
-  const float* as_floats(const std::vector<uint8_t>& rows, std::vector<float>& scratch, int n, ThreadPool& pool);
   quant::Type type_;
   int row_elems_;
   size_t row_bytes_;
   std::vector<std::vector<uint8_t>> k_, v_;  // per layer: n_ctx rows
-  std::vector<float> k_scratch_, v_scratch_;
 };
 
 }  // namespace tandem::model

@@ -36,14 +36,14 @@ constexpr uint64_t kOverheadFixed = 6ull << 20;  // the process baseline in the 
 // Llama-2-7B: 32 layers, 32 KV heads x 128, f16 cache at 4096 tokens:
 // K+V per token = 2 x 32 x 4096 x 2 B = 512 KiB, so 2 GiB for 4096 tokens.
 // Compute (batch 256): x,h 8 MiB + q,attn 8 MiB + k,v 8 MiB + gate,up 2x256x11008x4
-// + logits 32000x4 + decoded K/V of one layer 2x4096x4096x4 (128 MiB) + activations
-// 256 x 11008 x 9/8 = 185226240 B.
+// + logits 32000x4 + activations 256 x 11008 x 9/8 = 51008512 B (attention reads the
+// cache in place: no decoded copy of a layer's K/V).
 TEST(MemoryPlan, Llama2_7B_F16Cache) {
   const ModelLayout m = shape(32, 4096, 32, 32, 128, 11008, 32000);
   const Plan p = make_plan(m, {.n_ctx = 4096, .kv_type = Type::F16});
   EXPECT_EQ(p.kv_bytes_per_token, 524288u);
   EXPECT_EQ(p.kv_bytes, 2147483648u);
-  EXPECT_EQ(p.compute_bytes, 185226240u);
+  EXPECT_EQ(p.compute_bytes, 51008512u);
   EXPECT_EQ(p.weights_bytes, 3'001'000'000u);
   // Header, 152 B per vocabulary entry (tokenizer tables), and allocator slack of
   // 3 batch rows of n_embd floats (both fitted to measured RSS, docs/memory.md).
@@ -58,7 +58,7 @@ TEST(MemoryPlan, TinyLlama_Q8_0Cache) {
   const Plan p = make_plan(m, {.n_ctx = 2048, .kv_type = Type::Q8_0});
   EXPECT_EQ(p.kv_bytes_per_token, 11968u);
   EXPECT_EQ(p.kv_bytes, 24510464u);
-  EXPECT_EQ(p.compute_bytes, 26391552u);
+  EXPECT_EQ(p.compute_bytes, 22197248u);
 }
 
 // Phi-3-mini: fused qkv and gate|up, f32 cache at 512 tokens (no decode scratch):
