@@ -113,6 +113,15 @@ std::shared_ptr<MappedFile> MappedFile::from_bytes(std::vector<uint8_t> bytes, s
   return file;
 }
 
+void MappedFile::discard(const uint8_t* begin, size_t size) {
+  if (!mapped_ && !anonymous_) return;  // a vector we own: nothing to give back piecewise
+  const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  const uintptr_t first = ((uintptr_t)begin + page - 1) / page * page, last = ((uintptr_t)begin + size) / page * page;
+  if (last <= first) return;
+  if (locked_) munlock((void*)first, last - first);
+  madvise((void*)first, last - first, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (locked_) munlock(data_, size_);
   if (mapped_ || anonymous_) munmap(const_cast<uint8_t*>(data_), size_);

@@ -38,6 +38,11 @@ class MappedFile {
   bool mapped() const { return mapped_; }  // a view of the file (false: copied into anonymous memory)
   bool locked() const { return locked_; }
 
+  // The caller will not read [begin, begin + size) again (its contents now live elsewhere):
+  // the whole pages inside it leave this process's memory. A mapped file would fault them
+  // back in from the file if they were read; an anonymous copy would read zeros.
+  void discard(const uint8_t* begin, size_t size);
+
  private:
   MappedFile() = default;
   const uint8_t* data_ = nullptr;

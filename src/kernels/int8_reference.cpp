@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "core/half.h"
 #include "quant/blocks.h"
+#include "quant/repack.h"
 
 namespace tandem::kernels {
 namespace {
@@ -190,7 +192,8 @@ constexpr TypeKernels kTypes[] = {
     entry<Type::Q8_0, ActFormat::Q8_0>(), entry<Type::Q4_K, ActFormat::Q8_K>(),
     entry<Type::Q5_K, ActFormat::Q8_K>(), entry<Type::Q6_K, ActFormat::Q8_K>(),
     entry<Type::F32, ActFormat::F32>(),   entry<Type::F16, ActFormat::F32>(),
-    entry<Type::BF16, ActFormat::F32>(),
+    entry<Type::BF16, ActFormat::F32>(),  entry<Type::Q4_0_R8, ActFormat::Q8_0>(),
+    entry<Type::Q4_K_R8, ActFormat::Q8_K>(),
 };
 
 }  // namespace
@@ -220,6 +223,11 @@ void quantize_q8_k_reference(const float* x, int64_t k, uint8_t* out) {
 }
 
 float vec_dot_reference(Type type, const uint8_t* w_row, const uint8_t* act_row, int64_t k) {
+  if (quant::original_type(type) != type) {  // a repacked row: the same integers in another order
+    std::vector<uint8_t> row(quant::row_bytes(quant::traits(type), k));
+    quant::unpack_row(type, w_row, row.data(), k);
+    return vec_dot_reference(quant::original_type(type), row.data(), act_row, k);
+  }
   switch (type) {
     case Type::Q4_0: case Type::Q4_1: case Type::Q5_0: case Type::Q5_1: case Type::Q8_0:
       return dot_legacy(type, w_row, act_row, k);

@@ -7,6 +7,7 @@
 
 #include "kernels/dispatch.h"
 #include "quant/reference.h"
+#include "quant/repack.h"
 
 namespace tandem::kernels {
 namespace {
@@ -91,6 +92,12 @@ void matmul(const gguf::TensorInfo& w, const float* x, int n_tokens, float* y, T
            (size_t)rows);
     }
   });
+}
+
+quant::Type preferred_layout(quant::Type type) {
+  const auto repacked = quant::repacked_layout(type);
+  const KernelTable* table = kernel_table(active_isa());
+  return repacked && table && table->find(*repacked) ? *repacked : type;
 }
 
 void get_row(const gguf::TensorInfo& w, int64_t row, float* out) {

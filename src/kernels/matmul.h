@@ -17,6 +17,10 @@ namespace tandem::kernels {
 // x: n_tokens rows of W's row length; y: n_tokens rows of W's row count.
 void matmul(const gguf::TensorInfo& w, const float* x, int n_tokens, float* y, ThreadPool& pool);
 
+// The layout matmul() is fastest with for weights of `type` under the active ISA: a
+// repacked layout (quant/repack.h) where that ISA has a kernel for it, else `type`.
+quant::Type preferred_layout(quant::Type type);
+
 // One row of an embedding-style matrix (any type) as floats.
 void get_row(const gguf::TensorInfo& w, int64_t row, float* out);
 

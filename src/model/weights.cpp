@@ -57,7 +57,7 @@ class Binder {
 
 }  // namespace
 
-Weights Weights::bind(const gguf::File& f, HParams& h) {
+Weights Weights::bind(gguf::File& f, HParams& h) {
   Binder b(f);
   Weights w;
   const Arch& arch = *h.arch;
@@ -116,6 +116,7 @@ Weights Weights::bind(const gguf::File& f, HParams& h) {
     floats.resize(t->n_elements);
     quant::dequantize_row(t->type, t->data, floats.data(), (int64_t)t->n_elements);
   }
+  w.repack_matrices(f);
   return w;
 }
 

@@ -1,6 +1,8 @@
 // The model's tensors, bound by GGUF name and checked against the shapes the
 // hyper-parameters imply. Pointers refer into the mapped file (zero-copy).
 #pragma once
+#include <cstdlib>
+#include <memory>
 #include <unordered_map>
 #include <vector>
 
@@ -30,15 +32,24 @@ struct Weights {
   std::vector<LayerWeights> layers;
 
   // Binds every tensor the architecture needs; a tandem::Error lists all the
-  // missing or misshapen ones at once.
-  static Weights bind(const gguf::File& file, HParams& hparams);
+  // missing or misshapen ones at once. Matrices whose type has a faster layout under
+  // the active ISA (kernels::preferred_layout) are repacked into memory of their own and
+  // their pages of the file are discarded: the same bytes, moved (docs/memory.md).
+  static Weights bind(gguf::File& file, HParams& hparams);
 
   // A 1-D weight (norm, bias, rope factors) as floats, nullptr when absent: F32 data
   // is used in place; other types were converted at bind and live as long as this.
   const float* vector(Tensor t) const;
 
  private:
+  void repack_matrices(gguf::File& file);
+
   std::unordered_map<Tensor, std::vector<float>> converted_;
+  struct Repacked {
+    gguf::TensorInfo info;  // data points into bytes
+    std::unique_ptr<uint8_t, decltype(&std::free)> bytes{nullptr, &std::free};
+  };
+  std::vector<std::unique_ptr<Repacked>> repacked_;
 };
 
 }  // namespace tandem::model

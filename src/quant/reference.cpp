@@ -1,10 +1,12 @@
 #include "quant/reference.h"
 
 #include <cstring>
+#include <vector>
 
 #include "core/error.h"
 #include "core/half.h"
 #include "quant/blocks.h"
+#include "quant/repack.h"
 
 namespace tandem::quant {
 namespace {
@@ -77,16 +79,26 @@ const Decoder& decoder_for(Type type, int64_t n, const char* operation) {
 
 constexpr int64_t kChunkElems = 256;  // the largest block; every block size divides it
 
+// A repacked row (quant/repack.h) back in its GGUF layout, in a per-thread buffer.
+const uint8_t* unpacked(Type type, const void* row, int64_t n) {
+  thread_local std::vector<uint8_t> buffer;
+  buffer.resize(row_bytes(traits(type), n));
+  unpack_row(type, static_cast<const uint8_t*>(row), buffer.data(), n);
+  return buffer.data();
+}
+
 }  // namespace
 
-bool has_reference(Type type) { return find_decoder(type) != nullptr; }
+bool has_reference(Type type) { return find_decoder(original_type(type)) != nullptr; }
 
 void dequantize_row(Type type, const void* src, float* dst, int64_t n) {
+  if (original_type(type) != type) return dequantize_row(original_type(type), unpacked(type, src, n), dst, n);
   const Decoder& decoder = decoder_for(type, n, "dequantize_row");
   decoder.decode(static_cast<const uint8_t*>(src), dst, n / decoder.elems_per_block);
 }
 
 float dot_row(Type type, const void* row, const float* x, int64_t n) {
+  if (original_type(type) != type) return dot_row(original_type(type), unpacked(type, row, n), x, n);
   const Decoder& decoder = decoder_for(type, n, "dot_row");
   const auto* bytes = static_cast<const uint8_t*>(row);
   float weights[kChunkElems];

@@ -43,6 +43,13 @@ constexpr std::array kTable = {
     TypeTraits{Type::MXFP4, "MXFP4", 32, 17, false},
 };
 
+// Same bytes per block as the type they come from; only the order inside a row differs
+// (quant/repack.h).
+constexpr TypeTraits kRepacked[] = {
+    TypeTraits{Type::Q4_0_R8, "Q4_0_R8", 32, 18, true},
+    TypeTraits{Type::Q4_K_R8, "Q4_K_R8", 256, 144, true},
+};
+
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); i++)
@@ -60,6 +67,8 @@ std::optional<TypeTraits> traits_of(uint32_t type_id) {
 
 const TypeTraits& traits(Type type) {
   for (const auto& t : kTable)
+    if (t.type == type) return t;
+  for (const auto& t : kRepacked)
     if (t.type == type) return t;
   fail("unknown tensor type id ", (uint32_t)type);
 }

@@ -15,6 +15,9 @@ enum class Type : uint32_t {
   IQ2_XXS = 16, IQ2_XS = 17, IQ3_XXS = 18, IQ1_S = 19, IQ4_NL = 20, IQ3_S = 21, IQ2_S = 22, IQ4_XS = 23,
   I8 = 24, I16 = 25, I32 = 26, I64 = 27, F64 = 28, IQ1_M = 29, BF16 = 30,
   TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39,
+  // Tandem's own in-memory layouts (quant/repack.h): never read from or written to a file,
+  // so traits_of() and type_from_name() do not know them.
+  Q4_0_R8 = 0x10000, Q4_K_R8 = 0x10001,
 };
 
 struct TypeTraits {

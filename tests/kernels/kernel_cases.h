@@ -10,6 +10,7 @@
 #include "core/half.h"
 #include "kernels/dispatch.h"
 #include "quant/reference.h"
+#include "quant/repack.h"
 
 namespace tandem::test {
 
@@ -18,17 +19,34 @@ struct TypeCase {
   kernels::ActFormat act;
   int64_t block;                // elements per weight block
   std::vector<int> half_fields;  // byte offsets of the fp16 scales in a block
+  int64_t tail = 0;              // repacked layouts: elements in the GGUF layout after the groups
 };
 inline const TypeCase kTypes[] = {
     {quant::Type::Q4_0, kernels::ActFormat::Q8_0, 32, {0}},     {quant::Type::Q8_0, kernels::ActFormat::Q8_0, 32, {0}},
     {quant::Type::Q4_1, kernels::ActFormat::Q8_0, 32, {0, 2}},  {quant::Type::Q5_0, kernels::ActFormat::Q8_0, 32, {0}},
     {quant::Type::Q5_1, kernels::ActFormat::Q8_0, 32, {0, 2}},  {quant::Type::Q4_K, kernels::ActFormat::Q8_K, 256, {0, 2}},
     {quant::Type::Q5_K, kernels::ActFormat::Q8_K, 256, {0, 2}}, {quant::Type::Q6_K, kernels::ActFormat::Q8_K, 256, {208}},
+    // 8-block groups (quant/repack.h), checked with and without 3 Q4_0 blocks after them.
+    {quant::Type::Q4_0_R8, kernels::ActFormat::Q8_0, 256, {}, 96},
+    {quant::Type::Q4_K_R8, kernels::ActFormat::Q8_K, 256, {}},
 };
+
+// A repacked type is tested where a table has it; the others must be in every table.
+inline bool optional_in_tables(quant::Type type) { return quant::original_type(type) != type; }
 
 enum class Fill { Random, AllOnes };  // AllOnes: every weight byte 0xff (largest magnitudes)
 
 inline std::vector<uint8_t> make_weights(const TypeCase& c, int64_t rows, int64_t k, Fill fill, std::mt19937& rng) {
+  if (optional_in_tables(c.type)) {  // made as the GGUF type, then repacked row by row
+    const quant::Type from = quant::original_type(c.type);
+    TypeCase original{};
+    for (const TypeCase& t : kTypes)
+      if (t.type == from) original = t;
+    std::vector<uint8_t> data = make_weights(original, rows, k, fill, rng), packed(data.size());
+    const size_t bytes = quant::row_bytes(quant::traits(c.type), k);
+    for (int64_t r = 0; r < rows; r++) quant::repack_row(c.type, &data[r * bytes], &packed[r * bytes], k);
+    return packed;
+  }
   const auto& traits = quant::traits(c.type);
   std::vector<uint8_t> data(rows * quant::row_bytes(traits, k));
   for (auto& b : data) b = fill == Fill::AllOnes ? 0xff : (uint8_t)rng();
