@@ -36,15 +36,17 @@ void matmul_reference(const gguf::TensorInfo& w, const float* x, int n_tokens, f
   });
 }
 
-// Quantized activations for the calling thread, reused across calls (64-byte aligned).
-uint8_t* activation_buffer(size_t bytes) {
-  thread_local std::unique_ptr<uint8_t[]> storage;
-  thread_local size_t capacity = 0;
-  if (bytes + 64 > capacity) {
-    capacity = bytes + 64;
-    storage.reset(new uint8_t[capacity]);
+// Quantized activations for the calling thread, reused across calls (64-byte aligned);
+// one buffer per activation format, so several matrices can share one quantized input.
+uint8_t* activation_buffer(ActFormat format, size_t bytes) {
+  thread_local std::unique_ptr<uint8_t[]> storage[3];
+  thread_local size_t capacity[3] = {};
+  const int slot = (int)format;
+  if (bytes + 64 > capacity[slot]) {
+    capacity[slot] = bytes + 64;
+    storage[slot].reset(new uint8_t[capacity[slot]]);
   }
-  const uintptr_t p = (uintptr_t)storage.get();
+  const uintptr_t p = (uintptr_t)storage[slot].get();
   return (uint8_t*)((p + 63) & ~(uintptr_t)63);
 }
 
@@ -56,40 +58,78 @@ int64_t chunk_rows(int64_t rows, int n_threads) {
   return std::clamp<int64_t>((target + 15) / 16 * 16, 16, 512);
 }
 
+// One matrix of a shared-input matmul, resolved.
+struct Job {
+  const gguf::TensorInfo* w;
+  float* y;
+  const TypeKernels* kernels;
+  int64_t k, rows, chunk, first_chunk;
+  size_t row_bytes;
+  const uint8_t* act;
+  size_t act_stride;
+};
+
 }  // namespace
 
 void matmul(const gguf::TensorInfo& w, const float* x, int n_tokens, float* y, ThreadPool& pool) {
+  const MatmulTarget target{&w, y};
+  matmul_same_input(std::span(&target, 1), x, n_tokens, pool);
+}
+
+void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, int n_tokens, ThreadPool& pool) {
   const KernelTable* table = kernel_table(active_isa());
-  const TypeKernels* kernels = table ? table->find(w.type) : nullptr;
-  if (!kernels) return matmul_reference(w, x, n_tokens, y, pool);
+  std::vector<Job> jobs;
+  jobs.reserve(targets.size());
+  for (const MatmulTarget& t : targets) {
+    const TypeKernels* kernels = table ? table->find(t.w->type) : nullptr;
+    if (!kernels) {
+      matmul_reference(*t.w, x, n_tokens, t.y, pool);
+      continue;
+    }
+    const int64_t k = (int64_t)t.w->dims[0], rows = (int64_t)t.w->rows();
+    jobs.push_back({t.w, t.y, kernels, k, rows, chunk_rows(rows, pool.size()), 0,
+                    quant::row_bytes(quant::traits(t.w->type), k), nullptr, 0});
+  }
+  if (jobs.empty()) return;
 
-  const int64_t k = (int64_t)w.dims[0];
-  const int64_t rows = (int64_t)w.rows();
-  const size_t row_bytes = quant::row_bytes(quant::traits(w.type), k);
-
-  const uint8_t* act = (const uint8_t*)x;
-  size_t act_stride = (size_t)k * sizeof(float);
-  if (kernels->act != ActFormat::F32) {
-    act_stride = act_row_bytes(kernels->act, k);
-    uint8_t* buffer = activation_buffer(act_stride * n_tokens);
-    const ActFormat format = kernels->act;
+  // Each activation format the jobs need, quantized once (all jobs read the same x).
+  for (size_t j = 0; j < jobs.size(); j++) {
+    Job& job = jobs[j];
+    const ActFormat format = job.kernels->act;
+    for (size_t e = 0; e < j && !job.act; e++)
+      if (jobs[e].kernels->act == format) job.act = jobs[e].act, job.act_stride = jobs[e].act_stride;
+    if (job.act) continue;
+    if (format == ActFormat::F32) {
+      job.act = (const uint8_t*)x, job.act_stride = (size_t)job.k * sizeof(float);
+      continue;
+    }
+    const int64_t k = job.k;
+    const size_t stride = act_row_bytes(format, k);
+    uint8_t* buffer = activation_buffer(format, stride * n_tokens);
     auto quantize = [&](int64_t begin, int64_t end, int) {
-      for (int64_t t = begin; t < end; t++) quantize_act_row(*table, format, x + t * k, k, buffer + t * act_stride);
+      for (int64_t t = begin; t < end; t++) quantize_act_row(*table, format, x + t * k, k, buffer + t * stride);
     };
     if (n_tokens >= 4) pool.parallel_for(n_tokens, quantize);
     else quantize(0, n_tokens, 0);
-    act = buffer;
+    job.act = buffer, job.act_stride = stride;
   }
 
-  const GemmFn gemm = n_tokens == 1 ? kernels->gemv : kernels->gemm;
-  const int64_t chunk = chunk_rows(rows, pool.size());
-  const int64_t n_chunks = (rows + chunk - 1) / chunk;
+  // One parallel region: threads take chunks of rows from all the jobs in turn.
+  int64_t n_chunks = 0;
+  for (Job& job : jobs) {
+    job.first_chunk = n_chunks;
+    n_chunks += (job.rows + job.chunk - 1) / job.chunk;
+  }
   std::atomic<int64_t> next{0};
   pool.parallel_for(pool.size(), [&](int64_t, int64_t, int) {
+    size_t j = 0;
     for (int64_t c; (c = next.fetch_add(1, std::memory_order_relaxed)) < n_chunks;) {
-      const int64_t r0 = c * chunk;
-      gemm(k, w.data + r0 * row_bytes, row_bytes, std::min(chunk, rows - r0), act, act_stride, n_tokens, y + r0,
-           (size_t)rows);
+      while (j + 1 < jobs.size() && c >= jobs[j + 1].first_chunk) j++;
+      const Job& job = jobs[j];
+      const int64_t r0 = (c - job.first_chunk) * job.chunk;
+      const GemmFn gemm = n_tokens == 1 ? job.kernels->gemv : job.kernels->gemm;
+      gemm(job.k, job.w->data + r0 * job.row_bytes, job.row_bytes, std::min(job.chunk, job.rows - r0), job.act,
+           job.act_stride, n_tokens, job.y + r0, (size_t)job.rows);
     }
   });
 }

@@ -8,6 +8,7 @@
 // kernel (Q2_K, Q3_K) take the float path.
 #pragma once
 #include <cstdint>
+#include <span>
 
 #include "core/thread_pool.h"
 #include "gguf/file.h"
@@ -20,6 +21,15 @@ void matmul(const gguf::TensorInfo& w, const float* x, int n_tokens, float* y, T
 // The layout matmul() is fastest with for weights of `type` under the active ISA: a
 // repacked layout (quant/repack.h) where that ISA has a kernel for it, else `type`.
 quant::Type preferred_layout(quant::Type type);
+
+// Several matrices applied to the same x (q/k/v, gate/up): the activations are quantized
+// once per format, and one parallel region hands out the rows of all of them, so a
+// decode step pays one synchronisation where it paid one per matrix.
+struct MatmulTarget {
+  const gguf::TensorInfo* w;
+  float* y;  // n_tokens rows of w's row count
+};
+void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, int n_tokens, ThreadPool& pool);
 
 // One row of an embedding-style matrix (any type) as floats.
 void get_row(const gguf::TensorInfo& w, int64_t row, float* out);

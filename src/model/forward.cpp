@@ -40,9 +40,8 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
     split_columns(s.qkv.data(), n, stride, dq, dkv, s.k.data());
     split_columns(s.qkv.data(), n, stride, dq + dkv, dkv, s.v.data());
   } else {
-    kernels::matmul(*lw.wq, s.h.data(), n, s.q.data(), pool);
-    kernels::matmul(*lw.wk, s.h.data(), n, s.k.data(), pool);
-    kernels::matmul(*lw.wv, s.h.data(), n, s.v.data(), pool);
+    const kernels::MatmulTarget qkv[] = {{lw.wq, s.q.data()}, {lw.wk, s.k.data()}, {lw.wv, s.v.data()}};
+    kernels::matmul_same_input(qkv, s.h.data(), n, pool);
   }
 
   const float *bq = w.vector(lw.bq), *bk = w.vector(lw.bk), *bv = w.vector(lw.bv);
@@ -78,8 +77,8 @@ void ffn_block(const HParams& hp, const Weights& w, const LayerWeights& lw, int 
   const int d = hp.n_embd, ff = hp.n_ff;
   rms_norm_rows(s.x.data(), w.vector(lw.ffn_norm), s.h.data(), n, d, hp.norm_eps);
   if (lw.ffn_gate) {
-    kernels::matmul(*lw.ffn_gate, s.h.data(), n, s.ffn_a.data(), pool);
-    kernels::matmul(*lw.ffn_up, s.h.data(), n, s.ffn_b.data(), pool);
+    const kernels::MatmulTarget gate_up[] = {{lw.ffn_gate, s.ffn_a.data()}, {lw.ffn_up, s.ffn_b.data()}};
+    kernels::matmul_same_input(gate_up, s.h.data(), n, pool);
   } else {  // fused [gate | up]
     s.ffn_ab.resize((size_t)n * 2 * ff);
     kernels::matmul(*lw.ffn_up, s.h.data(), n, s.ffn_ab.data(), pool);
