@@ -1,6 +1,7 @@
 // Weights::repack_matrices: the load-time half of quant/repack.h.
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "core/error.h"
@@ -11,36 +12,49 @@
 namespace tandem::model {
 
 void Weights::repack_matrices(gguf::File& file) {
-  std::vector<Tensor*> matrices = {&output};
+  std::vector<Tensor*> slots = {&output};
   for (LayerWeights& l : layers)
-    for (Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) matrices.push_back(t);
-  std::unordered_map<Tensor, Tensor> moved;  // original -> repacked (a tied output is also token_embd)
-  for (Tensor* slot : matrices) {
+    for (Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) slots.push_back(t);
+
+  // Which matrices move, and where: one region for all of them, each at a 64-byte offset.
+  std::unordered_map<Tensor, size_t> offsets;
+  std::vector<Tensor> order;
+  size_t total = 0;
+  for (Tensor* slot : slots) {
     const Tensor t = *slot;
-    if (!t) continue;
-    if (const auto it = moved.find(t); it != moved.end()) {
-      *slot = it->second;
-      continue;
-    }
-    const quant::Type layout = kernels::preferred_layout(t->type);
-    if (layout == t->type) continue;
-    auto r = std::make_unique<Repacked>();
-    r->info = *t;
-    r->info.type = layout;
-    const size_t size = (t->n_bytes + 63) / 64 * 64;
-    r->bytes.reset(static_cast<uint8_t*>(std::aligned_alloc(64, size)));
-    if (!r->bytes) fail("cannot allocate ", t->n_bytes, " bytes to repack tensor ", t->name);
+    if (!t || offsets.count(t) || kernels::preferred_layout(t->type) == t->type) continue;
+    offsets[t] = total;
+    order.push_back(t);
+    total += (t->n_bytes + 63) / 64 * 64;
+  }
+  if (order.empty()) return;
+
+  // Anonymous memory with transparent huge pages where the kernel allows them: decode
+  // streams all of it every token, and 2 MiB pages take the TLB misses out of that stream.
+  void* region = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED) fail("cannot allocate ", total, " bytes for the repacked weights: ", std::strerror(errno));
+#ifdef MADV_HUGEPAGE
+  madvise(region, total, MADV_HUGEPAGE);
+#endif
+  repacked_memory_.reset(static_cast<uint8_t*>(region), [total](uint8_t* p) { munmap(p, total); });
+  if (file.bytes()->locked()) mlock(region, total);
+
+  std::unordered_map<Tensor, Tensor> moved;  // original -> repacked (a tied output is also token_embd)
+  for (const Tensor t : order) {
+    auto info = std::make_unique<gguf::TensorInfo>(*t);
+    info->type = kernels::preferred_layout(t->type);
+    uint8_t* dst = repacked_memory_.get() + offsets[t];
     const int64_t k = (int64_t)t->dims[0];
     const size_t row = quant::row_bytes(quant::traits(t->type), k);
-    for (uint64_t i = 0; i < t->rows(); i++) quant::repack_row(layout, t->data + i * row, r->bytes.get() + i * row, k);
-    if (file.bytes()->locked()) mlock(r->bytes.get(), t->n_bytes);
+    for (uint64_t i = 0; i < t->rows(); i++) quant::repack_row(info->type, t->data + i * row, dst + i * row, k);
     file.bytes()->discard(t->data, t->n_bytes);
-    r->info.data = r->bytes.get();
-    moved[t] = &r->info;
-    *slot = &r->info;
-    repacked_.push_back(std::move(r));
+    info->data = dst;
+    moved[t] = info.get();
+    repacked_.push_back(std::move(info));
   }
-  if (const auto it = moved.find(token_embd); it != moved.end()) token_embd = it->second;
+  for (Tensor* slot : slots)
+    if (*slot && moved.count(*slot)) *slot = moved[*slot];
+  if (moved.count(token_embd)) token_embd = moved[token_embd];
 }
 
 }  // namespace tandem::model

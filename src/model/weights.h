@@ -1,7 +1,6 @@
 // The model's tensors, bound by GGUF name and checked against the shapes the
 // hyper-parameters imply. Pointers refer into the mapped file (zero-copy).
 #pragma once
-#include <cstdlib>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -45,11 +44,8 @@ struct Weights {
   void repack_matrices(gguf::File& file);
 
   std::unordered_map<Tensor, std::vector<float>> converted_;
-  struct Repacked {
-    gguf::TensorInfo info;  // data points into bytes
-    std::unique_ptr<uint8_t, decltype(&std::free)> bytes{nullptr, &std::free};
-  };
-  std::vector<std::unique_ptr<Repacked>> repacked_;
+  std::vector<std::unique_ptr<gguf::TensorInfo>> repacked_;  // data points into repacked_memory_
+  std::shared_ptr<uint8_t> repacked_memory_;
 };
 
 }  // namespace tandem::model
