@@ -30,6 +30,7 @@ struct ModelLayout {
   bool fused_qkv = false;           // one attn_qkv matrix (phi3)
   bool fused_gate_up = false;       // ffn_up holds [gate | up] (phi3)
   std::vector<WeightGroup> weights;  // tensor data by type
+  uint64_t repacked_bytes = 0;      // of which moved into a repacked layout at load (see below)
   uint64_t header_bytes = 0;        // metadata + tensor table: mapped and read at load
   uint64_t n_merges = 0;            // BPE merges (the tokenizer keeps a table of them)
 
@@ -37,6 +38,11 @@ struct ModelLayout {
   int n_embd_kv() const { return n_head_kv * head_dim; }
   uint64_t weight_bytes() const;
 };
+
+// Whether Weights::bind moves this tensor into a repacked layout (quant/repack.h) under
+// the active ISA: the matrices it multiplies with, in a type that has one. `tied`: the
+// file has no output.weight, so token_embd is also the output matrix.
+bool repacked_at_load(const std::string& name, quant::Type type, bool tied);
 
 // From the header of an open GGUF file; an Error names a missing hyper-parameter.
 ModelLayout layout_from_gguf(const gguf::File& file);
@@ -53,6 +59,7 @@ struct Plan {
   quant::Type kv_type = quant::Type::F16;
   std::vector<WeightGroup> weights;
   uint64_t weights_bytes = 0;
+  uint64_t repacked_bytes = 0;  // part of weights_bytes: anonymous memory instead of file pages
   uint64_t kv_bytes_per_token = 0;  // K and V, all layers
   uint64_t kv_bytes = 0;
   std::vector<std::pair<std::string, uint64_t>> compute;  // named scratch buffers

@@ -65,7 +65,9 @@ ModelLayout layout_from_shape(const synth::ModelShape& s, const quant::Recipe& r
     WeightGroup& g = groups[choices[i].type];
     g.type = choices[i].type;
     g.n_tensors++;
-    g.bytes += n / t[i].dims[0] * quant::row_bytes(quant::traits(g.type), t[i].dims[0]);
+    const uint64_t bytes = n / t[i].dims[0] * quant::row_bytes(quant::traits(g.type), t[i].dims[0]);
+    g.bytes += bytes;
+    if (repacked_at_load(t[i].name, g.type, s.tied_output)) m.repacked_bytes += bytes;
   }
   for (const auto& [type, g] : groups) m.weights.push_back(g);
 

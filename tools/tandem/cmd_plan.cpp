@@ -30,11 +30,11 @@ void print_text(const std::string& what, const memory::ModelLayout& m, const mem
   std::printf("%s: %s, %d layers, n_embd %d, heads %d/%d (kv), head_dim %d, n_ff %d, vocab %d\n", what.c_str(),
               m.arch.c_str(), m.n_layer, m.n_embd, m.n_head, m.n_head_kv, m.head_dim, m.n_ff, m.n_vocab);
   std::printf("context %d tokens, KV cache %s\n\n", p.n_ctx, lower(quant::type_name(p.kv_type)).c_str());
-  std::printf("  %-44s %14s\n", "weights (memory-mapped, not copied)", human_bytes(p.weights_bytes).c_str());
+  std::printf("  %-44s %14s\n", "weights (memory-mapped or moved, never copied)", human_bytes(p.weights_bytes).c_str());
   for (const auto& g : p.weights)
     std::printf("    %-6s %4d tensors %31s\n", std::string(quant::type_name(g.type)).c_str(), g.n_tensors,
                 human_bytes(g.bytes).c_str());
-  std::printf("  %-44s %14s\n", "repacked copies", "0 B");
+  std::printf("    %-42s %14s\n", "of which repacked at load (anonymous memory)", human_bytes(p.repacked_bytes).c_str());
   std::printf("  %-44s %14s\n", "KV cache", human_bytes(p.kv_bytes).c_str());
   std::printf("    %s per token (%s per layer) x %d tokens\n", human_bytes(p.kv_bytes_per_token).c_str(),
               human_bytes(p.kv_bytes_per_token / std::max(1, m.n_layer)).c_str(), p.n_ctx);
@@ -57,7 +57,7 @@ nlohmann::json to_json(const std::string& what, const memory::ModelLayout& m, co
   nlohmann::json by_type = nlohmann::json::object();
   for (const auto& g : p.weights)
     by_type[std::string(quant::type_name(g.type))] = {{"tensors", g.n_tensors}, {"bytes", g.bytes}};
-  j["weights"] = {{"bytes", p.weights_bytes}, {"by_type", by_type}, {"repacked_bytes", 0}};
+  j["weights"] = {{"bytes", p.weights_bytes}, {"by_type", by_type}, {"repacked_bytes", p.repacked_bytes}};
   j["kv_cache"] = {{"bytes", p.kv_bytes},
                    {"bytes_per_token", p.kv_bytes_per_token},
                    {"bytes_per_token_per_layer", p.kv_bytes_per_token / std::max(1, m.n_layer)}};
