@@ -20,6 +20,11 @@ namespace {
 // maps) and per merge: `tandem tokenize` peaks at 10.0 MiB on tinyllama (32000 entries)
 // and 50.7 MiB on qwen2.5 (151936 entries, 151387 merges).
 constexpr uint64_t kProcessBytes = 6ull << 20;
+// Per-thread kernel scratch: the prefill tiles' regrouped activations (about 1.25 bytes per
+// value of a batch row, per thread) plus attention's tiles and the decode kernels' grouped
+// activations; counted as 2 bytes per value of the widest batch row for 2 threads (fitted on
+// bench/memory's models, whose peak RSS rose 3.3-8 MiB when these arrived in session 3).
+constexpr uint64_t kKernelScratchBytesPerValue = 2 * 2;
 constexpr uint64_t kBytesPerVocabEntry = 152;
 constexpr uint64_t kBytesPerMerge = 128;
 // Heap the allocator keeps after a forward pass's temporaries (per-call rows, attention
@@ -115,6 +120,7 @@ Plan make_plan(const ModelLayout& m, const PlanOptions& o) {
 
   auto& v = plan.overhead;
   v.emplace_back("process (binary, runtime)", kProcessBytes);
+  v.emplace_back("kernel scratch (2 threads' tiles)", kKernelScratchBytesPerValue * batch * widest);
   v.emplace_back("GGUF header (mapped)", m.header_bytes);
   v.emplace_back("tokenizer tables", uint64_t(m.n_vocab) * kBytesPerVocabEntry + m.n_merges * kBytesPerMerge);
   v.emplace_back("allocator slack (3 x batch x n_embd floats)", floats(kSlackBatchArrays * batch * d));
