@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 #include <mutex>
 
 #include "core/error.h"
@@ -227,10 +228,19 @@ int HttpServer::bind() {
   return port;
 }
 
-void HttpServer::listen() { impl_->http.listen_after_bind(); }
+void HttpServer::listen() {
+  impl_->listen_entered = true;
+  if (impl_->stop_requested) return;
+  impl_->http.listen_after_bind();
+}
 
 void HttpServer::stop() {
-  if (impl_->http.is_running()) impl_->http.stop();
+  Impl& s = *impl_;
+  s.stop_requested = true;
+  // A listen() already past its check is about to run: wait for it, then stop it.
+  if (s.listen_entered)
+    for (int i = 0; i < 2000 && !s.http.is_running(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (s.http.is_running()) s.http.stop();
 }
 
 void HttpServer::load() {

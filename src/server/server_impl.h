@@ -55,6 +55,9 @@ struct LedgerContext {
 struct HttpServer::Impl {
   ServerOptions options;
   httplib::Server http;
+  // httplib's stop() does nothing before listen() is running; these close that window
+  // (a load that fails at once stops a server whose listener thread has not started yet).
+  std::atomic<bool> listen_entered{false}, stop_requested{false};
   std::atomic<bool> ready{false};
   Metrics metrics;
   std::atomic<int64_t> next_id{1};
