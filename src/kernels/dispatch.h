@@ -44,11 +44,16 @@ using QuantizeRowFn = void (*)(const float* x, int64_t k, uint8_t* out);
 using GemmFn = void (*)(int64_t k, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* act,
                         size_t act_stride, int64_t n_tokens, float* y, size_t y_stride);
 
+// Rearranges one activation row (act_row_bytes(format, k) bytes, same size out) into the
+// order a gemv reads; matmul applies it once per call, not once per chunk of rows.
+using RegroupFn = void (*)(const uint8_t* act, int64_t k, uint8_t* out);
+
 struct TypeKernels {
   quant::Type type;
   ActFormat act;
-  GemmFn gemv;  // n_tokens == 1
-  GemmFn gemm;  // any n_tokens
+  GemmFn gemv;                        // n_tokens == 1
+  GemmFn gemm;                        // any n_tokens
+  RegroupFn gemv_regroup = nullptr;   // when set, gemv's activation row has been through it
 };
 
 struct KernelTable {

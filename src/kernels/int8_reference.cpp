@@ -193,7 +193,7 @@ constexpr TypeKernels kTypes[] = {
     entry<Type::Q5_K, ActFormat::Q8_K>(), entry<Type::Q6_K, ActFormat::Q8_K>(),
     entry<Type::F32, ActFormat::F32>(),   entry<Type::F16, ActFormat::F32>(),
     entry<Type::BF16, ActFormat::F32>(),  entry<Type::Q4_0_R8, ActFormat::Q8_0>(),
-    entry<Type::Q4_K_R8, ActFormat::Q8_K>(),
+    entry<Type::Q4_K_R8, ActFormat::Q8_K>(), entry<Type::Q5_0_R8, ActFormat::Q8_0>(),
 };
 
 }  // namespace

@@ -37,11 +37,12 @@ void matmul_reference(const gguf::TensorInfo& w, const float* x, int n_tokens, f
 }
 
 // Quantized activations for the calling thread, reused across calls (64-byte aligned);
-// one buffer per activation format, so several matrices can share one quantized input.
-uint8_t* activation_buffer(ActFormat format, size_t bytes) {
-  thread_local std::unique_ptr<uint8_t[]> storage[3];
-  thread_local size_t capacity[3] = {};
-  const int slot = (int)format;
+// one buffer per activation format (and one per format for regrouped rows), so several
+// matrices can share one quantized input.
+uint8_t* activation_buffer(ActFormat format, bool regrouped, size_t bytes) {
+  thread_local std::unique_ptr<uint8_t[]> storage[6];
+  thread_local size_t capacity[6] = {};
+  const int slot = (int)format + (regrouped ? 3 : 0);
   if (bytes + 64 > capacity[slot]) {
     capacity[slot] = bytes + 64;
     storage[slot].reset(new uint8_t[capacity[slot]]);
@@ -105,13 +106,29 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
     }
     const int64_t k = job.k;
     const size_t stride = act_row_bytes(format, k);
-    uint8_t* buffer = activation_buffer(format, stride * n_tokens);
+    uint8_t* buffer = activation_buffer(format, false, stride * n_tokens);
     auto quantize = [&](int64_t begin, int64_t end, int) {
       for (int64_t t = begin; t < end; t++) quantize_act_row(*table, format, x + t * k, k, buffer + t * stride);
     };
     if (n_tokens >= 4) pool.parallel_for(n_tokens, quantize);
     else quantize(0, n_tokens, 0);
     job.act = buffer, job.act_stride = stride;
+  }
+
+  // Decode kernels that read their row in another order get it rearranged here, once.
+  if (n_tokens == 1) {
+    const uint8_t* regrouped = nullptr;
+    RegroupFn done = nullptr;
+    for (Job& job : jobs) {
+      const RegroupFn regroup = job.kernels->gemv_regroup;
+      if (!regroup) continue;
+      if (regroup != done) {  // the jobs of one call share k, so one row per regroup function
+        uint8_t* out = activation_buffer(job.kernels->act, true, job.act_stride);
+        regroup(job.act, job.k, out);
+        regrouped = out, done = regroup;
+      }
+      job.act = regrouped;
+    }
   }
 
   // One parallel region: threads take chunks of rows from all the jobs in turn.

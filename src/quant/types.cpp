@@ -48,6 +48,7 @@ constexpr std::array kTable = {
 constexpr TypeTraits kRepacked[] = {
     TypeTraits{Type::Q4_0_R8, "Q4_0_R8", 32, 18, true},
     TypeTraits{Type::Q4_K_R8, "Q4_K_R8", 256, 144, true},
+    TypeTraits{Type::Q5_0_R8, "Q5_0_R8", 32, 22, true},
 };
 
 bool iequals(std::string_view a, std::string_view b) {

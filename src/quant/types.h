@@ -17,7 +17,7 @@ enum class Type : uint32_t {
   TQ1_0 = 34, TQ2_0 = 35, MXFP4 = 39,
   // Tandem's own in-memory layouts (quant/repack.h): never read from or written to a file,
   // so traits_of() and type_from_name() do not know them.
-  Q4_0_R8 = 0x10000, Q4_K_R8 = 0x10001,
+  Q4_0_R8 = 0x10000, Q4_K_R8 = 0x10001, Q5_0_R8 = 0x10002,
 };
 
 struct TypeTraits {

@@ -26,9 +26,10 @@ inline const TypeCase kTypes[] = {
     {quant::Type::Q4_1, kernels::ActFormat::Q8_0, 32, {0, 2}},  {quant::Type::Q5_0, kernels::ActFormat::Q8_0, 32, {0}},
     {quant::Type::Q5_1, kernels::ActFormat::Q8_0, 32, {0, 2}},  {quant::Type::Q4_K, kernels::ActFormat::Q8_K, 256, {0, 2}},
     {quant::Type::Q5_K, kernels::ActFormat::Q8_K, 256, {0, 2}}, {quant::Type::Q6_K, kernels::ActFormat::Q8_K, 256, {208}},
-    // 8-block groups (quant/repack.h), checked with and without 3 Q4_0 blocks after them.
+    // 8-block groups (quant/repack.h), checked with and without 3 GGUF-layout blocks after them.
     {quant::Type::Q4_0_R8, kernels::ActFormat::Q8_0, 256, {}, 96},
     {quant::Type::Q4_K_R8, kernels::ActFormat::Q8_K, 256, {}},
+    {quant::Type::Q5_0_R8, kernels::ActFormat::Q8_0, 256, {}, 96},
 };
 
 // A repacked type is tested where a table has it; the others must be in every table.

@@ -26,7 +26,7 @@ std::vector<uint8_t> random_row(Type type, int64_t n, std::mt19937& rng) {
   const auto& t = quant::traits(type);
   std::vector<uint8_t> row(quant::row_bytes(t, n));
   for (auto& b : row) b = (uint8_t)rng();
-  const std::vector<int> halves = type == Type::Q4_0 ? std::vector<int>{0} : std::vector<int>{0, 2};
+  const std::vector<int> halves = type == Type::Q4_K ? std::vector<int>{0, 2} : std::vector<int>{0};
   for (size_t block = 0; block < row.size() / t.block_bytes; block++)
     for (int offset : halves) {
       const uint16_t h = fp32_to_fp16(0.001f * (1 + block % 5));
@@ -42,7 +42,8 @@ struct Case {
 
 TEST(Repack, RoundTripsAndDecodesToTheSameValues) {
   std::mt19937 rng(5);
-  for (const Case& c : {Case{Type::Q4_0_R8, {32, 96, 256, 288, 896, 2048, 5632}}, Case{Type::Q4_K_R8, {256, 512, 2048}}}) {
+  for (const Case& c : {Case{Type::Q4_0_R8, {32, 96, 256, 288, 896, 2048, 5632}}, Case{Type::Q4_K_R8, {256, 512, 2048}},
+                        Case{Type::Q5_0_R8, {32, 96, 256, 288, 896, 4864}}}) {
     const Type from = quant::original_type(c.layout);
     ASSERT_EQ(quant::repacked_layout(from), c.layout);
     for (int64_t n : c.lengths) {
@@ -67,6 +68,7 @@ TEST(Repack, OnlyOurLayoutsAreAcceptedAndTheyAreNotFileTypes) {
   EXPECT_FALSE(quant::traits_of((uint32_t)Type::Q4_0_R8).has_value());  // a GGUF cannot claim it
   EXPECT_FALSE(quant::type_from_name("Q4_0_R8").has_value());           // nor can --type
   EXPECT_FALSE(quant::repacked_layout(Type::Q6_K).has_value());
+  EXPECT_FALSE(quant::repacked_layout(Type::Q8_0).has_value());
 }
 
 // The plan's rule is the one Weights::bind applies, under whatever ISA this machine runs.
@@ -95,7 +97,9 @@ TEST(Repack, BindMovesExactlyWhatThePlanCounts) {
         if (t->type != Type::Q4_0) moved += t->n_bytes;
       }
   if (w.output != w.token_embd && w.output->type == want && want != Type::Q4_0) moved += w.output->n_bytes;
-  if (want != Type::Q4_0) EXPECT_GT(moved, 0u) << "this ISA repacks Q4_0, so the model's matrices must have moved";
+  if (want != Type::Q4_0) {
+    EXPECT_GT(moved, 0u) << "this ISA repacks Q4_0, so the model's matrices must have moved";
+  }
   EXPECT_EQ(quant::original_type(w.token_embd->type), w.token_embd->type) << "an untied embedding is not repacked";
   const auto file = gguf::File::open(path);
   EXPECT_EQ(memory::layout_from_gguf(file).repacked_bytes, moved);
