@@ -4,12 +4,11 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <map>
 
 #include "core/error.h"
 #include "gguf/file.h"
-#include "kernels/matmul.h"
+#include "model/weights.h"
 
 namespace tandem::memory {
 namespace {
@@ -44,17 +43,6 @@ uint64_t ModelLayout::weight_bytes() const {
   return total;
 }
 
-bool repacked_at_load(const std::string& name, quant::Type type, bool tied) {
-  if (kernels::preferred_layout(type) == type) return false;
-  if (name == "token_embd.weight") return tied;
-  if (name == "output.weight") return true;
-  for (const char* matrix : {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_qkv.weight", "attn_output.weight",
-                             "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"})
-    if (name.size() > std::strlen(matrix) && name.compare(name.size() - std::strlen(matrix), std::string::npos, matrix) == 0)
-      return true;
-  return false;
-}
-
 ModelLayout layout_from_gguf(const gguf::File& f) {
   ModelLayout m;
   m.arch = f.get_string("general.architecture");
@@ -78,7 +66,7 @@ ModelLayout layout_from_gguf(const gguf::File& f) {
     if (t.name.find("attn_qkv.weight") != std::string::npos) m.fused_qkv = true;
     if (t.name == "blk.0.ffn_up.weight" && !f.find_tensor("blk.0.ffn_gate.weight")) m.fused_gate_up = true;
     if (m.n_vocab == 0 && t.name == "token_embd.weight" && t.dims.size() > 1) m.n_vocab = int(t.dims[1]);
-    if (repacked_at_load(t.name, t.type, !f.find_tensor("output.weight"))) m.repacked_bytes += t.n_bytes;
+    if (model::repacked_at_load(t.name, t.type, !f.find_tensor("output.weight"))) m.repacked_bytes += t.n_bytes;
   }
   for (const auto& [type, g] : groups) m.weights.push_back(g);
   m.header_bytes = f.data_offset();

@@ -39,11 +39,6 @@ struct ModelLayout {
   uint64_t weight_bytes() const;
 };
 
-// Whether Weights::bind moves this tensor into a repacked layout (quant/repack.h) under
-// the active ISA: the matrices it multiplies with, in a type that has one. `tied`: the
-// file has no output.weight, so token_embd is also the output matrix.
-bool repacked_at_load(const std::string& name, quant::Type type, bool tied);
-
 // From the header of an open GGUF file; an Error names a missing hyper-parameter.
 ModelLayout layout_from_gguf(const gguf::File& file);
 

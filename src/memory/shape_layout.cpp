@@ -4,6 +4,7 @@
 #include <map>
 
 #include "gguf/file.h"
+#include "model/weights.h"
 
 namespace tandem::memory {
 namespace {
@@ -67,7 +68,7 @@ ModelLayout layout_from_shape(const synth::ModelShape& s, const quant::Recipe& r
     g.n_tensors++;
     const uint64_t bytes = n / t[i].dims[0] * quant::row_bytes(quant::traits(g.type), t[i].dims[0]);
     g.bytes += bytes;
-    if (repacked_at_load(t[i].name, g.type, s.tied_output)) m.repacked_bytes += bytes;
+    if (model::repacked_at_load(t[i].name, g.type, s.tied_output)) m.repacked_bytes += bytes;
   }
   for (const auto& [type, g] : groups) m.weights.push_back(g);
 

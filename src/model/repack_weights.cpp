@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "core/error.h"
 #include "kernels/matmul.h"
@@ -11,7 +12,18 @@
 
 namespace tandem::model {
 
+bool repacked_at_load(const std::string& name, quant::Type type, bool tied) {
+  if (kernels::preferred_layout(type) == type) return false;
+  if (name == "token_embd.weight") return tied;
+  if (name == "output.weight") return true;
+  for (const std::string_view matrix : {"attn_q.weight", "attn_k.weight", "attn_v.weight", "attn_qkv.weight",
+                                        "attn_output.weight", "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"})
+    if (name.size() > matrix.size() && std::string_view(name).substr(name.size() - matrix.size()) == matrix) return true;
+  return false;
+}
+
 void Weights::repack_matrices(gguf::File& file) {
+  const bool tied = output == token_embd;
   std::vector<Tensor*> slots = {&output};
   for (LayerWeights& l : layers)
     for (Tensor* t : {&l.wq, &l.wk, &l.wv, &l.wqkv, &l.wo, &l.ffn_gate, &l.ffn_up, &l.ffn_down}) slots.push_back(t);
@@ -22,7 +34,7 @@ void Weights::repack_matrices(gguf::File& file) {
   size_t total = 0;
   for (Tensor* slot : slots) {
     const Tensor t = *slot;
-    if (!t || offsets.count(t) || kernels::preferred_layout(t->type) == t->type) continue;
+    if (!t || offsets.count(t) || !repacked_at_load(t->name, t->type, tied)) continue;
     offsets[t] = total;
     order.push_back(t);
     total += (t->n_bytes + 63) / 64 * 64;

@@ -12,6 +12,12 @@ namespace tandem::model {
 
 using Tensor = const gguf::TensorInfo*;  // nullptr: absent (optional tensors only)
 
+// Whether Weights::bind moves the tensor `name` into a repacked layout (quant/repack.h)
+// under the active ISA: a matrix the forward pass multiplies with, in a type that has
+// one. `tied`: the file has no output.weight, so token_embd is also the output matrix.
+// memory::Plan counts the same tensors.
+bool repacked_at_load(const std::string& name, quant::Type type, bool tied);
+
 struct LayerWeights {
   Tensor attn_norm = nullptr;
   Tensor wq = nullptr, wk = nullptr, wv = nullptr, wqkv = nullptr;  // wqkv when Arch::fused_qkv

@@ -74,14 +74,14 @@ TEST(Repack, OnlyOurLayoutsAreAcceptedAndTheyAreNotFileTypes) {
 // The plan's rule is the one Weights::bind applies, under whatever ISA this machine runs.
 TEST(Repack, PlanCountsTheMatricesThatBindMoves) {
   const bool q4_0_moves = kernels::preferred_layout(Type::Q4_0) != Type::Q4_0;
-  EXPECT_EQ(memory::repacked_at_load("blk.3.ffn_down.weight", Type::Q4_0, false), q4_0_moves);
-  EXPECT_EQ(memory::repacked_at_load("blk.0.attn_qkv.weight", Type::Q4_0, false), q4_0_moves);
-  EXPECT_EQ(memory::repacked_at_load("output.weight", Type::Q4_K, false),
+  EXPECT_EQ(model::repacked_at_load("blk.3.ffn_down.weight", Type::Q4_0, false), q4_0_moves);
+  EXPECT_EQ(model::repacked_at_load("blk.0.attn_qkv.weight", Type::Q4_0, false), q4_0_moves);
+  EXPECT_EQ(model::repacked_at_load("output.weight", Type::Q4_K, false),
             kernels::preferred_layout(Type::Q4_K) != Type::Q4_K);
-  EXPECT_FALSE(memory::repacked_at_load("token_embd.weight", Type::Q4_0, false));  // looked up, not multiplied
-  EXPECT_EQ(memory::repacked_at_load("token_embd.weight", Type::Q4_0, true), q4_0_moves);  // tied: the output too
-  EXPECT_FALSE(memory::repacked_at_load("blk.0.attn_norm.weight", Type::Q4_0, false));
-  EXPECT_FALSE(memory::repacked_at_load("blk.0.ffn_down.weight", Type::Q6_K, false));
+  EXPECT_FALSE(model::repacked_at_load("token_embd.weight", Type::Q4_0, false));  // looked up, not multiplied
+  EXPECT_EQ(model::repacked_at_load("token_embd.weight", Type::Q4_0, true), q4_0_moves);  // tied: the output too
+  EXPECT_FALSE(model::repacked_at_load("blk.0.attn_norm.weight", Type::Q4_0, false));
+  EXPECT_FALSE(model::repacked_at_load("blk.0.ffn_down.weight", Type::Q6_K, false));
 }
 
 TEST(Repack, BindMovesExactlyWhatThePlanCounts) {
