@@ -41,6 +41,7 @@ Isa active_isa();          // detect_isa() until set_isa() is called
 void set_isa(Isa isa);     // a tandem::Error if unsupported; for tests and the CLI
 
 using QuantizeRowFn = void (*)(const float* x, int64_t k, uint8_t* out);
+using GatedActivationFn = void (*)(float* gate, const float* up, int n);  // gate = act(gate) * up
 using GemmFn = void (*)(int64_t k, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* act,
                         size_t act_stride, int64_t n_tokens, float* y, size_t y_stride);
 
@@ -62,6 +63,7 @@ struct KernelTable {
   QuantizeRowFn quantize_q8_k;  // k % 256 == 0
   const TypeKernels* types;
   int n_types;
+  GatedActivationFn silu_mul = nullptr;  // nullptr: ops.cpp's portable loop
 
   const TypeKernels* find(quant::Type type) const;  // nullptr: not accelerated, use Ref
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/dispatch.h"
+
 namespace tandem::kernels {
 
 void rms_norm(const float* x, const float* w, float* y, int n, float eps) {
@@ -30,8 +32,14 @@ void rope(float* x, int n_heads, int head_dim, int rope_dims, float pos, float b
   }
 }
 
-void silu_mul(float* gate, const float* up, int n) {
+void silu_mul_reference(float* gate, const float* up, int n) {
   for (int i = 0; i < n; i++) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void silu_mul(float* gate, const float* up, int n) {
+  const KernelTable* table = kernel_table(active_isa());
+  if (table && table->silu_mul) table->silu_mul(gate, up, n);
+  else silu_mul_reference(gate, up, n);
 }
 
 void gelu_tanh_mul(float* gate, const float* up, int n) {

@@ -13,7 +13,8 @@ void rms_norm(const float* x, const float* w, float* y, int n, float eps);
 void rope(float* x, int n_heads, int head_dim, int rope_dims, float pos, float base, const float* freq_factors,
           bool adjacent);
 
-void silu_mul(float* gate, const float* up, int n);       // gate = silu(gate) * up
+void silu_mul(float* gate, const float* up, int n);       // gate = silu(gate) * up (the ISA's vector exp)
+void silu_mul_reference(float* gate, const float* up, int n);  // the same with std::exp
 void gelu_tanh_mul(float* gate, const float* up, int n);  // gate = gelu_tanh(gate) * up
 void soft_cap(float* x, int n, float cap);                // x = cap * tanh(x / cap)
 void softmax(float* x, int n);                            // numerically stable, in place

@@ -15,8 +15,28 @@
 namespace tandem::model {
 namespace {
 
-void rms_norm_rows(const float* x, const float* weight, float* y, int n_rows, int d, float eps) {
-  for (int t = 0; t < n_rows; t++) kernels::rms_norm(x + (size_t)t * d, weight, y + (size_t)t * d, d, eps);
+// Row-wise work between the matmuls: split over the pool when there are several rows
+// (prefill), run inline for one (a decode step would pay a wake-up for microseconds of work).
+template <class Fn>
+void for_rows(ThreadPool& pool, int n_rows, Fn&& fn) {
+  if (n_rows < 4 || pool.size() == 1) {
+    fn(0, n_rows);
+    return;
+  }
+  pool.parallel_for(n_rows, [&](int64_t begin, int64_t end, int) { fn((int)begin, (int)end); });
+}
+
+void rms_norm_rows(const float* x, const float* weight, float* y, int n_rows, int d, float eps, ThreadPool& pool) {
+  for_rows(pool, n_rows, [&](int begin, int end) {
+    for (int t = begin; t < end; t++) kernels::rms_norm(x + (size_t)t * d, weight, y + (size_t)t * d, d, eps);
+  });
+}
+
+// x += h, row by row.
+void add_rows(float* x, const float* h, int n_rows, int d, ThreadPool& pool) {
+  for_rows(pool, n_rows, [&](int begin, int end) {
+    kernels::add(x + (size_t)begin * d, h + (size_t)begin * d, (end - begin) * d);
+  });
 }
 
 // Copies columns [offset, offset+width) of each `stride`-wide row of `src` into `dst`.
@@ -30,7 +50,7 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   const LayerWeights& lw = w.layers[layer];
   const int n = (int)batch.tokens.size();
   const int d = hp.n_embd, dq = hp.n_embd_q(), dkv = hp.n_embd_kv();
-  rms_norm_rows(s.x.data(), w.vector(lw.attn_norm), s.h.data(), n, d, hp.norm_eps);
+  rms_norm_rows(s.x.data(), w.vector(lw.attn_norm), s.h.data(), n, d, hp.norm_eps, pool);
 
   if (lw.wqkv) {
     const int stride = dq + 2 * dkv;
@@ -47,17 +67,19 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   const float *bq = w.vector(lw.bq), *bk = w.vector(lw.bk), *bv = w.vector(lw.bv);
   const float* rope_factors = w.vector(w.rope_freqs);
   const bool adjacent = hp.arch->rope == RopeStyle::Adjacent;
-  for (int t = 0; t < n; t++) {
-    float* qt = &s.q[(size_t)t * dq];
-    float* kt = &s.k[(size_t)t * dkv];
-    if (bq) kernels::add(qt, bq, dq);
-    if (bk) kernels::add(kt, bk, dkv);
-    if (bv) kernels::add(&s.v[(size_t)t * dkv], bv, dkv);
-    const float pos = (float)s.positions[t] / hp.rope_scale;
-    kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
-    kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
-    for (int i = 0; i < dq; i++) qt[i] *= hp.query_scale;
-  }
+  for_rows(pool, n, [&](int begin, int end) {
+    for (int t = begin; t < end; t++) {
+      float* qt = &s.q[(size_t)t * dq];
+      float* kt = &s.k[(size_t)t * dkv];
+      if (bq) kernels::add(qt, bq, dq);
+      if (bk) kernels::add(kt, bk, dkv);
+      if (bv) kernels::add(&s.v[(size_t)t * dkv], bv, dkv);
+      const float pos = (float)s.positions[t] / hp.rope_scale;
+      kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
+      kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
+      for (int i = 0; i < dq; i++) qt[i] *= hp.query_scale;
+    }
+  });
 
   kernels::AttentionShape shape{hp.n_head, hp.n_head_kv, hp.head_dim, hp.attn_softcap, 0};
   shape.window = hp.layer_uses_window(layer) ? hp.sliding_window : 0;
@@ -69,13 +91,13 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   }
 
   kernels::matmul(*lw.wo, s.attn.data(), n, s.h.data(), pool);
-  if (lw.post_attn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_attn_norm), s.h.data(), n, d, hp.norm_eps);
-  kernels::add(s.x.data(), s.h.data(), n * d);
+  if (lw.post_attn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_attn_norm), s.h.data(), n, d, hp.norm_eps, pool);
+  add_rows(s.x.data(), s.h.data(), n, d, pool);
 }
 
 void ffn_block(const HParams& hp, const Weights& w, const LayerWeights& lw, int n, Scratch& s, ThreadPool& pool) {
   const int d = hp.n_embd, ff = hp.n_ff;
-  rms_norm_rows(s.x.data(), w.vector(lw.ffn_norm), s.h.data(), n, d, hp.norm_eps);
+  rms_norm_rows(s.x.data(), w.vector(lw.ffn_norm), s.h.data(), n, d, hp.norm_eps, pool);
   if (lw.ffn_gate) {
     const kernels::MatmulTarget gate_up[] = {{lw.ffn_gate, s.ffn_a.data()}, {lw.ffn_up, s.ffn_b.data()}};
     kernels::matmul_same_input(gate_up, s.h.data(), n, pool);
@@ -85,13 +107,16 @@ void ffn_block(const HParams& hp, const Weights& w, const LayerWeights& lw, int 
     split_columns(s.ffn_ab.data(), n, 2 * ff, 0, ff, s.ffn_a.data());
     split_columns(s.ffn_ab.data(), n, 2 * ff, ff, ff, s.ffn_b.data());
   }
-  if (hp.arch->activation == Activation::GeluTanh)
-    kernels::gelu_tanh_mul(s.ffn_a.data(), s.ffn_b.data(), n * ff);
-  else
-    kernels::silu_mul(s.ffn_a.data(), s.ffn_b.data(), n * ff);
+  const bool gelu = hp.arch->activation == Activation::GeluTanh;
+  for_rows(pool, n, [&](int begin, int end) {
+    float* gate = s.ffn_a.data() + (size_t)begin * ff;
+    const float* up = s.ffn_b.data() + (size_t)begin * ff;
+    if (gelu) kernels::gelu_tanh_mul(gate, up, (end - begin) * ff);
+    else kernels::silu_mul(gate, up, (end - begin) * ff);
+  });
   kernels::matmul(*lw.ffn_down, s.ffn_a.data(), n, s.h.data(), pool);
-  if (lw.post_ffn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_ffn_norm), s.h.data(), n, d, hp.norm_eps);
-  kernels::add(s.x.data(), s.h.data(), n * d);
+  if (lw.post_ffn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_ffn_norm), s.h.data(), n, d, hp.norm_eps, pool);
+  add_rows(s.x.data(), s.h.data(), n, d, pool);
 }
 
 }  // namespace

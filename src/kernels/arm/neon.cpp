@@ -5,6 +5,7 @@
 #include <arm_neon.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 
@@ -19,7 +20,7 @@ namespace tandem::kernels {
 
 const KernelTable* neon_plain_kernel_table() {
   static const KernelTable table{Isa::Neon, &neon_plain::quantize_q8_0, &neon_plain::quantize_q8_k,
-                                 neon_plain::kTypes, int(std::size(neon_plain::kTypes))};
+                                 neon_plain::kTypes, int(std::size(neon_plain::kTypes)), &neon_plain::silu_mul};
   return &table;
 }
 

@@ -5,6 +5,7 @@
 #include <arm_neon.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 
@@ -23,7 +24,7 @@ namespace tandem::kernels {
 
 const KernelTable* neon_dotprod_kernel_table() {
   static const KernelTable table{Isa::Neon, &neon_dotprod::quantize_q8_0, &neon_dotprod::quantize_q8_k,
-                                 neon_dotprod::kTypes, int(std::size(neon_dotprod::kTypes))};
+                                 neon_dotprod::kTypes, int(std::size(neon_dotprod::kTypes)), &neon_dotprod::silu_mul};
   return &table;
 }
 

@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 #include <vector>
@@ -16,7 +17,7 @@ namespace tandem::kernels {
 
 const KernelTable* avx2_kernel_table() {
   static const KernelTable table{Isa::Avx2, &avx2::quantize_q8_0, &avx2::quantize_q8_k, avx2::kTypes,
-                                 int(std::size(avx2::kTypes))};
+                                 int(std::size(avx2::kTypes)), &avx2::silu_mul};
   return &table;
 }
 

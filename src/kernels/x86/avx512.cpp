@@ -5,6 +5,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <iterator>
 #include <vector>
@@ -20,7 +21,7 @@ namespace tandem::kernels {
 
 const KernelTable* avx512_kernel_table() {
   static const KernelTable table{Isa::Avx512, &avx512::quantize_q8_0, &avx512::quantize_q8_k, avx512::kTypes,
-                                 int(std::size(avx512::kTypes))};
+                                 int(std::size(avx512::kTypes)), &avx512::silu_mul};
   return &table;
 }
 
