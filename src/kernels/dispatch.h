@@ -48,6 +48,14 @@ using GemmFn = void (*)(int64_t k, const uint8_t* w, size_t w_stride, int64_t n_
 // Rearranges one activation row (act_row_bytes(format, k) bytes, same size out) into the
 // order a gemv reads; matmul applies it once per call, not once per chunk of rows.
 using RegroupFn = void (*)(const uint8_t* act, int64_t k, uint8_t* out);
+// A gemm that reads its activation rows in a layout of its own: the bytes of one
+// prepared row, and the rearrangement of one quantized row (act_row_bytes(format, k))
+// into it. matmul prepares each row once per call, not once per chunk of weight rows.
+using PreparedBytesFn = size_t (*)(int64_t k);
+struct GemmPrepare {
+  PreparedBytesFn row_bytes;
+  RegroupFn row;
+};
 
 struct TypeKernels {
   quant::Type type;
@@ -55,6 +63,9 @@ struct TypeKernels {
   GemmFn gemv;                        // n_tokens == 1
   GemmFn gemm;                        // any n_tokens
   RegroupFn gemv_regroup = nullptr;   // when set, gemv's activation row has been through it
+  // When set, gemm's activation rows have been through it (also in a decode step when
+  // gemv is gemm). All the types of one activation format share one prepare function.
+  GemmPrepare gemm_prepare = {};
 };
 
 struct KernelTable {

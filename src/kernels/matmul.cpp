@@ -115,13 +115,40 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
     job.act = buffer, job.act_stride = stride;
   }
 
+  // Gemm kernels that read their rows in a layout of their own get them prepared here, once
+  // (a decode step too, where a type's gemv is its gemm).
+  {
+    RegroupFn done = nullptr;
+    const uint8_t* prepared = nullptr;
+    size_t prepared_stride = 0;
+    for (Job& job : jobs) {
+      const GemmPrepare prepare = job.kernels->gemm_prepare;
+      const bool calls_gemm = n_tokens > 1 || job.kernels->gemv == job.kernels->gemm;
+      if (!prepare.row || !calls_gemm) continue;
+      if (prepare.row != done) {  // the jobs of one call share k and x, so one layout per function
+        const size_t stride = prepare.row_bytes(job.k);
+        uint8_t* out = activation_buffer(job.kernels->act, true, stride * n_tokens);
+        const uint8_t* src = job.act;
+        const size_t src_stride = job.act_stride;
+        const int64_t k = job.k;
+        auto rows = [&](int64_t begin, int64_t end, int) {
+          for (int64_t t = begin; t < end; t++) prepare.row(src + t * src_stride, k, out + t * stride);
+        };
+        if (n_tokens >= 4) pool.parallel_for(n_tokens, rows);
+        else rows(0, n_tokens, 0);
+        done = prepare.row, prepared = out, prepared_stride = stride;
+      }
+      job.act = prepared, job.act_stride = prepared_stride;
+    }
+  }
+
   // Decode kernels that read their row in another order get it rearranged here, once.
   if (n_tokens == 1) {
     const uint8_t* regrouped = nullptr;
     RegroupFn done = nullptr;
     for (Job& job : jobs) {
       const RegroupFn regroup = job.kernels->gemv_regroup;
-      if (!regroup) continue;
+      if (!regroup || job.kernels->gemv == job.kernels->gemm) continue;
       if (regroup != done) {  // the jobs of one call share k, so one row per regroup function
         uint8_t* out = activation_buffer(job.kernels->act, true, job.act_stride);
         regroup(job.act, job.k, out);

@@ -87,4 +87,26 @@ inline std::vector<kernels::Isa> simd_isas() {
   return out;
 }
 
+// The activation rows matmul hands `fn` (kernels.gemv or kernels.gemm) for n_tokens
+// quantized rows `act`, act_bytes apart: as they are, regrouped (a distinct gemv with
+// gemv_regroup) or prepared (gemm_prepare, also when gemv is gemm). Sets *stride.
+inline const uint8_t* arranged_activations(const kernels::TypeKernels& kernels, kernels::GemmFn fn,
+                                           const std::vector<uint8_t>& act, size_t act_bytes, int64_t k,
+                                           int64_t n_tokens, std::vector<uint8_t>& storage, size_t* stride) {
+  *stride = act_bytes;
+  if (fn == kernels.gemm && kernels.gemm_prepare.row) {
+    *stride = kernels.gemm_prepare.row_bytes(k);
+    storage.assign(*stride * n_tokens + 64, 0);
+    uint8_t* aligned = (uint8_t*)(((uintptr_t)storage.data() + 63) & ~(uintptr_t)63);  // as matmul's buffers
+    for (int64_t t = 0; t < n_tokens; t++) kernels.gemm_prepare.row(act.data() + t * act_bytes, k, aligned + t * *stride);
+    return aligned;
+  }
+  if (fn == kernels.gemv && fn != kernels.gemm && kernels.gemv_regroup) {
+    storage.assign(act.size(), 0);
+    for (int64_t t = 0; t < n_tokens; t++) kernels.gemv_regroup(act.data() + t * act_bytes, k, storage.data() + t * act_bytes);
+    return storage.data();
+  }
+  return act.data();
+}
+
 }  // namespace tandem::test

@@ -50,7 +50,10 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, int64_t n_tokens, F
     if (!kernels && optional_in_tables(c.type)) continue;
     ASSERT_NE(kernels, nullptr) << isa_name(isa) << " lacks " << quant::type_name(c.type);
     std::vector<float> y(y_stride * n_tokens, NAN);
-    kernels->gemm(k, w.data(), row_bytes, rows, act.data(), act_bytes, n_tokens, y.data(), y_stride);
+    std::vector<uint8_t> storage;
+    size_t gemm_stride;
+    const uint8_t* gemm_act = arranged_activations(*kernels, kernels->gemm, act, act_bytes, k, n_tokens, storage, &gemm_stride);
+    kernels->gemm(k, w.data(), row_bytes, rows, gemm_act, gemm_stride, n_tokens, y.data(), y_stride);
     for (int64_t t = 0; t < n_tokens; t++) {
       for (int64_t r = 0; r < rows; r++) {
         const uint8_t* row = &w[r * row_bytes];

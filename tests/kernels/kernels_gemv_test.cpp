@@ -41,12 +41,12 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, Fill fill, Act act_
     const TypeKernels* kernels = kernel_table(isa)->find(c.type);
     if (!kernels && optional_in_tables(c.type)) continue;
     ASSERT_NE(kernels, nullptr) << isa_name(isa) << " lacks " << quant::type_name(c.type);
-    std::vector<uint8_t> regrouped(act.size());  // what matmul hands a gemv that asks for it
-    if (kernels->gemv_regroup) kernels->gemv_regroup(act.data(), k, regrouped.data());
-    const uint8_t* gemv_act = kernels->gemv_regroup ? regrouped.data() : act.data();
+    std::vector<uint8_t> storage;
+    size_t gemv_stride;
+    const uint8_t* gemv_act = arranged_activations(*kernels, kernels->gemv, act, act.size(), k, 1, storage, &gemv_stride);
     constexpr int kGuard = 8;
     std::vector<float> y(rows + kGuard, NAN);
-    kernels->gemv(k, w.data(), row_bytes, rows, gemv_act, act.size(), 1, y.data(), rows);
+    kernels->gemv(k, w.data(), row_bytes, rows, gemv_act, gemv_stride, 1, y.data(), rows);
     for (int64_t r = 0; r < rows; r++) {
       const uint8_t* row = &w[r * row_bytes];
       const float want = vec_dot_reference(c.type, row, act.data(), k);

@@ -189,7 +189,10 @@ TEST(KernelsSimd, EveryIsaGemmMatchesInt8ReferenceOnOddShapes) {
             for (GemmFn fn : {kernels->gemm, kernels->gemv}) {
               if (fn == kernels->gemv && n != 1) continue;
               std::vector<float> got(rows * n, NAN);
-              fn(k, w.data(), row_bytes, rows, act.data(), stride, n, got.data(), rows);
+              std::vector<uint8_t> storage;
+              size_t fn_stride;
+              const uint8_t* fn_act = tandem::test::arranged_activations(*kernels, fn, act, stride, k, n, storage, &fn_stride);
+              fn(k, w.data(), row_bytes, rows, fn_act, fn_stride, n, got.data(), rows);
               for (int64_t i = 0; i < rows * n; i++)
                 ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6)
                     << isa_name(isa) << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows

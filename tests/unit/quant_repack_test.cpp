@@ -52,7 +52,9 @@ TEST(Repack, RoundTripsAndDecodesToTheSameValues) {
       quant::repack_row(c.layout, row.data(), packed.data(), n);
       quant::unpack_row(c.layout, packed.data(), back.data(), n);
       EXPECT_EQ(back, row) << quant::type_name(c.layout) << " n=" << n;
-      if (n >= 256) EXPECT_NE(packed, row) << "a whole group must be rearranged";
+      if (n >= 256) {
+        EXPECT_NE(packed, row) << "a whole group must be rearranged";
+      }
       std::vector<float> want(n), got(n);
       quant::dequantize_row(from, row.data(), want.data(), n);
       quant::dequantize_row(c.layout, packed.data(), got.data(), n);
