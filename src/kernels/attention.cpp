@@ -103,6 +103,15 @@ RowBlock key_block(const KvView& view, int kv_head, int head_dim, int first, int
   return {buffer.data(), head_dim * sizeof(float), false};
 }
 
+float exp_sum_ref(float* x, int n, float max) {
+  float sum = 0;
+  for (int j = 0; j < n; j++) {
+    x[j] = std::exp(x[j] - max);
+    sum += x[j];
+  }
+  return sum;
+}
+
 // Per-thread buffers, reused across calls so a decode step allocates nothing.
 struct TileBuffers {
   std::vector<float> q, out, scores, keys, values, whole_row;
@@ -163,12 +172,8 @@ void run_tile(const AttentionTileKernels& kern, const AttentionShape& s, const f
         for (int c = 0; c < d; c++) o[c] *= correction;
         b.max[r] = new_max;
       }
-      float sum = 0;
       std::fill(sr, sr + lo, 0.0f);
-      for (int j = lo; j < hi; j++) {
-        sr[j] = std::exp(sr[j] - new_max);
-        sum += sr[j];
-      }
+      const float sum = kern.exp_sum(sr + lo, hi - lo, new_max);
       std::fill(sr + hi, sr + nk, 0.0f);
       b.sum[r] += sum;
     }
@@ -195,7 +200,7 @@ void check_view(const KvView& view, const char* what) {
 
 namespace detail {
 const AttentionTileKernels kAttentionRef = {scores_ref<float>, scores_ref<uint16_t>, accumulate_ref<float>,
-                                            accumulate_ref<uint16_t>};
+                                            accumulate_ref<uint16_t>, exp_sum_ref};
 }  // namespace detail
 
 void attention(Isa isa, const AttentionShape& s, const float* q, int n_tokens, int first_pos, const KvView& k,

@@ -50,6 +50,8 @@ struct AttentionTileKernels {
   // out row i += sum_j p[i * n_k + j] * value row j
   void (*accumulate_f32)(float* out, int n_q, const float* p, const void* v, size_t v_row_bytes, int n_k, int head_dim);
   void (*accumulate_f16)(float* out, int n_q, const float* p, const void* v, size_t v_row_bytes, int n_k, int head_dim);
+  // x[j] = e^(x[j] - max) for j < n; returns their sum (the softmax numerators of a row)
+  float (*exp_sum)(float* x, int n, float max);
 };
 
 namespace detail {

@@ -132,10 +132,11 @@ bool row_fits(const Case& c, Type type) { return (c.n_head_kv * c.head_dim) % qu
 std::string label(const Case& c, Type type) { return std::string(c.name) + "/" + std::string(quant::type_name(type)); }
 
 // The output is a convex combination of value rows, so errors are measured against
-// the largest |value|. SIMD and reference differ only in float summation order
-// (dots of head_dim <= 96 terms, probability sums): measured <= 1.7e-6 of max |v| over
-// this table, so 2e-5 is a >10x margin, while a wrong or missing key moves outputs by
-// ~1e-2 or more.
+// the largest |value|. SIMD and reference differ in float summation order (dots of
+// head_dim <= 96 terms, probability sums) and in the exp of the softmax (a polynomial
+// within 2 ulp of expf): measured <= 1.7e-6 of max |v| over this table with std::exp
+// on both sides, so 2e-5 is a >10x margin, while a wrong or missing key moves outputs
+// by ~1e-2 or more.
 constexpr double kSimdTolerance = 2e-5;
 // Reference (float) vs float64: float rounding alone, measured <= 1.9e-6 of max |v|.
 constexpr double kNaiveTolerance = 1e-5;

@@ -3,10 +3,15 @@
 // converted with vcvt_f32_f16) once for all of them.
 #include <arm_neon.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "kernels/attention.h"
 
 namespace tandem::kernels {
 namespace {
+
+#include "kernels/arm/exp_neon.inc"
 
 template <bool Half>
 inline float32x4_t load4(const void* row, int c) {
@@ -86,10 +91,31 @@ void accumulate(float* out, int n_q, const float* p, const void* v, size_t v_row
   for (; i < n_q; i++) accumulate_rows<Half, 1>(out + (size_t)i * d, p + (size_t)i * n_k, rows, v_row_bytes, n_k, d);
 }
 
+// The tail goes through the same exp (padded), so no key's weight depends on where its
+// block ends.
+float exp_sum(float* x, int n, float max) {
+  const float32x4_t m = vdupq_n_f32(max);
+  float32x4_t acc = vdupq_n_f32(0);
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float32x4_t e = exp4(vsubq_f32(vld1q_f32(x + j), m));
+    vst1q_f32(x + j, e);
+    acc = vaddq_f32(acc, e);
+  }
+  float sum = vaddvq_f32(acc);
+  if (j < n) {
+    float tail[4] = {};
+    std::copy(x + j, x + n, tail);
+    vst1q_f32(tail, exp4(vsubq_f32(vld1q_f32(tail), m)));
+    for (int i = 0; i < n - j; i++) sum += (x[j + i] = tail[i]);
+  }
+  return sum;
+}
+
 }  // namespace
 
 namespace detail {
-const AttentionTileKernels kAttentionNeon = {scores<false>, scores<true>, accumulate<false>, accumulate<true>};
+const AttentionTileKernels kAttentionNeon = {scores<false>, scores<true>, accumulate<false>, accumulate<true>, exp_sum};
 }  // namespace detail
 
 }  // namespace tandem::kernels

@@ -1,14 +1,20 @@
 // AVX2 + FMA + F16C attention tile kernels (see kernels/attention.h). Query and
 // output rows are processed up to 8 at a time so every key or value chunk is
 // loaded (and, for F16, converted) once for all of them.
-// Only intrinsics and this file's own functions: an inline function from a shared
-// header compiled here with AVX2 flags could be the copy the linker keeps for all.
+// Only intrinsics, this file's own functions and exp_x86.inc's (internal linkage): an
+// inline function from a shared header compiled here with AVX2 flags could be the copy the
+// linker keeps for all.
 #include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "kernels/attention.h"
 
 namespace tandem::kernels {
 namespace {
+
+#include "kernels/x86/exp_x86.inc"
 
 template <bool Half>
 inline __m256 load8(const void* row, int c) {
@@ -106,10 +112,31 @@ void accumulate(float* out, int n_q, const float* p, const void* v, size_t v_row
   for (; i < n_q; i++) accumulate_rows<Half, 1>(out + (size_t)i * d, p + (size_t)i * n_k, rows, v_row_bytes, n_k, d);
 }
 
+// The tail goes through the same exp (padded), so no key's weight depends on where its
+// block ends.
+float exp_sum(float* x, int n, float max) {
+  const __m256 m = _mm256_set1_ps(max);
+  __m256 acc = _mm256_setzero_ps();
+  int j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(x + j), m));
+    _mm256_storeu_ps(x + j, e);
+    acc = _mm256_add_ps(acc, e);
+  }
+  float sum = hsum(acc);
+  if (j < n) {
+    float tail[8] = {};
+    std::copy(x + j, x + n, tail);
+    _mm256_storeu_ps(tail, exp8(_mm256_sub_ps(_mm256_loadu_ps(tail), m)));
+    for (int i = 0; i < n - j; i++) sum += (x[j + i] = tail[i]);
+  }
+  return sum;
+}
+
 }  // namespace
 
 namespace detail {
-const AttentionTileKernels kAttentionAvx2 = {scores<false>, scores<true>, accumulate<false>, accumulate<true>};
+const AttentionTileKernels kAttentionAvx2 = {scores<false>, scores<true>, accumulate<false>, accumulate<true>, exp_sum};
 }  // namespace detail
 
 }  // namespace tandem::kernels
