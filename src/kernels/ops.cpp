@@ -14,13 +14,19 @@ void rms_norm(const float* x, const float* w, float* y, int n, float eps) {
   for (int i = 0; i < n; i++) y[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
 
-void rope(float* x, int n_heads, int head_dim, int rope_dims, float pos, float base, const float* freq_factors,
-          bool adjacent) {
-  const int half = rope_dims / 2;
-  for (int i = 0; i < half; i++) {
+void rope_angles(float pos, int rope_dims, float base, const float* freq_factors, float* cos_out, float* sin_out) {
+  for (int i = 0; i < rope_dims / 2; i++) {
     double theta = pos * std::pow((double)base, -2.0 * i / rope_dims);
     if (freq_factors) theta /= freq_factors[i];
-    const float c = (float)std::cos(theta), s = (float)std::sin(theta);
+    cos_out[i] = (float)std::cos(theta);
+    sin_out[i] = (float)std::sin(theta);
+  }
+}
+
+void rope(float* x, int n_heads, int head_dim, int rope_dims, const float* cos, const float* sin, bool adjacent) {
+  const int half = rope_dims / 2;
+  for (int i = 0; i < half; i++) {
+    const float c = cos[i], s = sin[i];
     for (int h = 0; h < n_heads; h++) {
       float* v = x + (int64_t)h * head_dim;
       const int a = adjacent ? 2 * i : i;

@@ -7,11 +7,14 @@ namespace tandem::kernels {
 // y = x / sqrt(mean(x^2) + eps) * w   (w may be null: no weight)
 void rms_norm(const float* x, const float* w, float* y, int n, float eps);
 
-// Rotates `n_heads` consecutive heads of `head_dim` floats in place at position `pos`.
+// The cosines and sines of the rotary angles at position `pos`, rope_dims/2 of each:
+// pair i turns by pos * base^(-2i/rope_dims), divided by freq_factors[i] when given
+// (rope_dims/2 entries, may be null: llama3). One position's angles serve every layer.
+void rope_angles(float pos, int rope_dims, float base, const float* freq_factors, float* cos_out, float* sin_out);
+
+// Rotates `n_heads` consecutive heads of `head_dim` floats in place by rope_angles' output.
 // adjacent: ggml NORM pairs (2i, 2i+1); otherwise NEOX pairs (i, i + rope_dims/2).
-// freq_factors (rope_dims/2 entries, may be null) divide each pair's frequency (llama3).
-void rope(float* x, int n_heads, int head_dim, int rope_dims, float pos, float base, const float* freq_factors,
-          bool adjacent);
+void rope(float* x, int n_heads, int head_dim, int rope_dims, const float* cos, const float* sin, bool adjacent);
 
 void silu_mul(float* gate, const float* up, int n);       // gate = silu(gate) * up (the ISA's vector exp)
 void silu_mul_reference(float* gate, const float* up, int n);  // the same with std::exp

@@ -100,6 +100,7 @@ Plan make_plan(const ModelLayout& m, const PlanOptions& o) {
   c.emplace_back("ffn gate + up", floats(2 * batch * ff));
   if (m.fused_gate_up) c.emplace_back("fused gate|up", floats(batch * 2 * ff));
   c.emplace_back("logits", floats((o.all_logits ? batch : 1) * vocab));
+  c.emplace_back("rope angles (cos, sin per row)", floats(batch * uint64_t(m.head_dim)));  // rope_dims <= head_dim
   // Attention reads the cache rows in place (kernels/attention.h); its per-thread tile
   // buffers (a few hundred KiB at most) fit in the process overhead: no KV-sized scratch.
   const uint64_t widest = std::max({d, ff, dq});

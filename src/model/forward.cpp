@@ -65,8 +65,8 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   }
 
   const float *bq = w.vector(lw.bq), *bk = w.vector(lw.bk), *bv = w.vector(lw.bv);
-  const float* rope_factors = w.vector(w.rope_freqs);
   const bool adjacent = hp.arch->rope == RopeStyle::Adjacent;
+  const int half = hp.rope_dims / 2;
   for_rows(pool, n, [&](int begin, int end) {
     for (int t = begin; t < end; t++) {
       float* qt = &s.q[(size_t)t * dq];
@@ -74,9 +74,10 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
       if (bq) kernels::add(qt, bq, dq);
       if (bk) kernels::add(kt, bk, dkv);
       if (bv) kernels::add(&s.v[(size_t)t * dkv], bv, dkv);
-      const float pos = (float)s.positions[t] / hp.rope_scale;
-      kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
-      kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, pos, hp.rope_base, rope_factors, adjacent);
+      const float* cos = &s.rope_cos[(size_t)t * half];
+      const float* sin = &s.rope_sin[(size_t)t * half];
+      kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, cos, sin, adjacent);
+      kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, cos, sin, adjacent);
       for (int i = 0; i < dq; i++) qt[i] *= hp.query_scale;
     }
   });
@@ -138,6 +139,12 @@ void forward(const Model& model, const Batch& batch, Scratch& s, ThreadPool& poo
 
   for (const Segment& seg : batch.segments)
     for (int i = 0; i < seg.n_rows; i++) s.positions[seg.first_row + i] = seg.first_pos + i;
+  const int half = hp.rope_dims / 2;
+  s.rope_cos.resize((size_t)n * half);
+  s.rope_sin.resize((size_t)n * half);
+  for (int t = 0; t < n; t++)
+    kernels::rope_angles((float)s.positions[t] / hp.rope_scale, hp.rope_dims, hp.rope_base, w.vector(w.rope_freqs),
+                         &s.rope_cos[(size_t)t * half], &s.rope_sin[(size_t)t * half]);
 
   for (int t = 0; t < n; t++) {
     float* xt = s.x.data() + (size_t)t * d;

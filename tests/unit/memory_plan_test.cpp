@@ -43,7 +43,7 @@ TEST(MemoryPlan, Llama2_7B_F16Cache) {
   const Plan p = make_plan(m, {.n_ctx = 4096, .kv_type = Type::F16});
   EXPECT_EQ(p.kv_bytes_per_token, 524288u);
   EXPECT_EQ(p.kv_bytes, 2147483648u);
-  EXPECT_EQ(p.compute_bytes, 51008512u);
+  EXPECT_EQ(p.compute_bytes, 51008512u + 256u * 128 * 4);  // + rope angles: batch x head_dim floats
   EXPECT_EQ(p.weights_bytes, 3'001'000'000u);
   // Header, 152 B per vocabulary entry (tokenizer tables), and allocator slack of
   // 3 batch rows of n_embd floats, and 2 threads' kernel scratch of 2 bytes per value of the
@@ -59,7 +59,7 @@ TEST(MemoryPlan, TinyLlama_Q8_0Cache) {
   const Plan p = make_plan(m, {.n_ctx = 2048, .kv_type = Type::Q8_0});
   EXPECT_EQ(p.kv_bytes_per_token, 11968u);
   EXPECT_EQ(p.kv_bytes, 24510464u);
-  EXPECT_EQ(p.compute_bytes, 22197248u);
+  EXPECT_EQ(p.compute_bytes, 22197248u + 256u * 64 * 4);
 }
 
 // Phi-3-mini: fused qkv and gate|up, f32 cache at 512 tokens (no decode scratch):
@@ -69,7 +69,7 @@ TEST(MemoryPlan, Phi3Mini_F32Cache_Fused) {
   const Plan p = make_plan(m, {.n_ctx = 512, .kv_type = Type::F32});
   EXPECT_EQ(p.kv_bytes_per_token, 786432u);
   EXPECT_EQ(p.kv_bytes, 402653184u);
-  EXPECT_EQ(p.compute_bytes, 64353536u);
+  EXPECT_EQ(p.compute_bytes, 64353536u + 256u * 96 * 4);
 }
 
 TEST(MemoryPlan, DefaultContextFollowsTheRun) {
