@@ -19,10 +19,11 @@ namespace {
 // maps) and per merge: `tandem tokenize` peaks at 10.0 MiB on tinyllama (32000 entries)
 // and 50.7 MiB on qwen2.5 (151936 entries, 151387 merges).
 constexpr uint64_t kProcessBytes = 6ull << 20;
-// Per-thread kernel scratch: the prefill tiles' regrouped activations (about 1.25 bytes per
-// value of a batch row, per thread) plus attention's tiles and the decode kernels' grouped
-// activations; counted as 2 bytes per value of the widest batch row for 2 threads (fitted on
-// bench/memory's models, whose peak RSS rose 3.3-8 MiB when these arrived in session 3).
+// Kernel scratch: the legacy tile's prepared activation rows (1.25 bytes per value of a
+// batch row, one buffer shared by the threads since session 4; per thread before), each
+// thread's decoded weight rows and attention tiles, and the decode kernels' regrouped row;
+// counted as 2 bytes per value of the widest batch row for 2 threads (fitted on
+// bench/memory's models in session 3; session 4's table is within -0.37..+0.50%).
 constexpr uint64_t kKernelScratchBytesPerValue = 2 * 2;
 constexpr uint64_t kBytesPerVocabEntry = 152;
 constexpr uint64_t kBytesPerMerge = 128;
