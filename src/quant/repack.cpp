@@ -42,7 +42,7 @@ void q5_0_group(const uint8_t* blocks, uint8_t* group) {
     for (int m = 0; m < 4; m++) std::memcpy(group + 48 + 32 * m + 4 * i, block + 6 + 4 * m, 4);
     for (int j = 0; j < 8; j++)
       for (int x = 0; x < 4; x++)
-        if ((qh >> element_of(j, x)) & 1) group[16 + 4 * j + (4 * i + x) / 8] |= (uint8_t)(1u << ((4 * i + x) % 8));
+        if ((qh >> element_of(j, x)) & 1) group[16 + 4 * i + x] |= (uint8_t)(1u << j);
   }
 }
 
@@ -53,7 +53,7 @@ void q5_0_blocks(const uint8_t* group, uint8_t* blocks) {
     uint32_t qh = 0;
     for (int j = 0; j < 8; j++)
       for (int x = 0; x < 4; x++)
-        if ((group[16 + 4 * j + (4 * i + x) / 8] >> ((4 * i + x) % 8)) & 1) qh |= 1u << element_of(j, x);
+        if ((group[16 + 4 * i + x] >> j) & 1) qh |= 1u << element_of(j, x);
     std::memcpy(block + 2, &qh, 4);
     for (int m = 0; m < 4; m++) std::memcpy(block + 6 + 4 * m, group + 48 + 32 * m + 4 * i, 4);
   }

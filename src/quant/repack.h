@@ -13,9 +13,10 @@
 // (16 bytes), then the 128 nibble bytes. Blocks past the last whole group stay in Q4_0's
 // own 18-byte format at the end of the row.
 // Q5_0_R8: a Q5_0 row taken 8 blocks at a time (176-byte groups): the 8 fp16 scales (16
-// bytes), the fifth bits (32 bytes: 32-bit word j, bit b = the fifth bit of byte b of vector
-// j, where vector j < 4 is piece j's low nibbles and vector j >= 4 piece j-4's high ones),
-// then the 128 nibble bytes. Tail blocks stay in Q5_0's 22-byte format.
+// bytes), the fifth bits (32 bytes: bit j of byte b = the fifth bit of byte b of vector j,
+// where vector j < 4 is piece j's low nibbles and vector j >= 4 piece j-4's high ones, so
+// one shift and one mask move vector j's bits into place), then the 128 nibble bytes. Tail
+// blocks stay in Q5_0's 22-byte format.
 // Q4_K_R8: each Q4_K superblock keeps its 16-byte head (d, dmin, 12 bytes of scales and
 // mins); its 128 nibble bytes are rearranged as above with run i = chunk i.
 #pragma once
