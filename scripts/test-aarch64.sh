@@ -33,6 +33,7 @@ tests=(
   kernels_neon_test:'*':cortex-a57
   kernels_matmul_test:'*'
   kernels_matmul_test:'*':cortex-a57
+  activation_test:'*'
   quant_dot_test:'*'
   quant_kquants_test:'*'
   quant_legacy_test:'*'
