@@ -37,12 +37,14 @@ void matmul_reference(const gguf::TensorInfo& w, const float* x, int n_tokens, f
 }
 
 // Quantized activations for the calling thread, reused across calls (64-byte aligned);
-// one buffer per activation format (and one per format for regrouped rows), so several
-// matrices can share one quantized input.
-uint8_t* activation_buffer(ActFormat format, bool regrouped, size_t bytes) {
-  thread_local std::unique_ptr<uint8_t[]> storage[6];
-  thread_local size_t capacity[6] = {};
-  const int slot = (int)format + (regrouped ? 3 : 0);
+// one buffer per activation format and arrangement (as quantized, regrouped for a gemv,
+// prepared for a gemm), so several matrices of one call can share each without clobbering
+// another's.
+enum class Arrangement { Quantized, Regrouped, Prepared };
+uint8_t* activation_buffer(ActFormat format, Arrangement arrangement, size_t bytes) {
+  thread_local std::unique_ptr<uint8_t[]> storage[9];
+  thread_local size_t capacity[9] = {};
+  const int slot = (int)format + 3 * (int)arrangement;
   if (bytes + 64 > capacity[slot]) {
     capacity[slot] = bytes + 64;
     storage[slot].reset(new uint8_t[capacity[slot]]);
@@ -106,7 +108,7 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
     }
     const int64_t k = job.k;
     const size_t stride = act_row_bytes(format, k);
-    uint8_t* buffer = activation_buffer(format, false, stride * n_tokens);
+    uint8_t* buffer = activation_buffer(format, Arrangement::Quantized, stride * n_tokens);
     auto quantize = [&](int64_t begin, int64_t end, int) {
       for (int64_t t = begin; t < end; t++) quantize_act_row(*table, format, x + t * k, k, buffer + t * stride);
     };
@@ -127,7 +129,7 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
       if (!prepare.row || !calls_gemm) continue;
       if (prepare.row != done) {  // the jobs of one call share k and x, so one layout per function
         const size_t stride = prepare.row_bytes(job.k);
-        uint8_t* out = activation_buffer(job.kernels->act, true, stride * n_tokens);
+        uint8_t* out = activation_buffer(job.kernels->act, Arrangement::Prepared, stride * n_tokens);
         const uint8_t* src = job.act;
         const size_t src_stride = job.act_stride;
         const int64_t k = job.k;
@@ -150,7 +152,7 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
       const RegroupFn regroup = job.kernels->gemv_regroup;
       if (!regroup || job.kernels->gemv == job.kernels->gemm) continue;
       if (regroup != done) {  // the jobs of one call share k, so one row per regroup function
-        uint8_t* out = activation_buffer(job.kernels->act, true, job.act_stride);
+        uint8_t* out = activation_buffer(job.kernels->act, Arrangement::Regrouped, job.act_stride);
         regroup(job.act, job.k, out);
         regrouped = out, done = regroup;
       }
