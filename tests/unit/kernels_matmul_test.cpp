@@ -17,6 +17,7 @@
 #include "kernels/kernel_cases.h"
 #include "kernels/matmul.h"
 #include "quant/reference.h"
+#include "quant/repack.h"
 
 using namespace tandem;
 using namespace tandem::kernels;
@@ -239,6 +240,58 @@ TEST(KernelsMatmul, ThreadedMatmulUnderEveryIsaMatchesItsKernel) {
             ASSERT_NEAR(got[t * rows + r], vec_dot_reference(c.type, &w[r * row_bytes], &act[t * stride], k),
                         1e-5 * magnitude(c.type, &w[r * row_bytes], &x[t * k], k) + 1e-6)
                 << isa_name(isa) << " " << quant::type_name(c.type) << " tokens " << n;
+      }
+    }
+  }
+  set_isa(saved);
+}
+
+TEST(KernelsMatmul, SharedInputOfDifferentLayoutsMatchesSeparateCalls) {
+  // One call whose matrices read the shared activations in different arrangements: Q4_0
+  // (its gemv is its gemm: prepared rows), Q4_0_R8 (a decode kernel of its own: a
+  // regrouped row) and Q8_0 (the rows as quantized). Each must get what it gets alone.
+  // k = 416 (13 blocks) so the prepared and the regrouped layouts differ (a partial group).
+  std::mt19937 rng(9);
+  ThreadPool pool(2);
+  const int64_t k = 416, rows = 37;
+  std::vector<std::vector<uint8_t>> data;
+  std::vector<gguf::TensorInfo> infos;
+  for (Type type : {Type::Q4_0, Type::Q4_0_R8, Type::Q8_0}) {
+    const Type stored = quant::original_type(type);
+    auto w = random_weights(stored, rows, k, rng);
+    if (type != stored) {
+      const size_t row_bytes = quant::row_bytes(quant::traits(stored), k);
+      std::vector<uint8_t> packed(w.size());
+      for (int64_t r = 0; r < rows; r++) quant::repack_row(type, &w[r * row_bytes], &packed[r * row_bytes], k);
+      w = packed;
+    }
+    data.push_back(std::move(w));
+    gguf::TensorInfo info;
+    info.name = "w";
+    info.type = type;
+    info.dims = {(uint64_t)k, (uint64_t)rows};
+    info.n_elements = k * rows;
+    info.n_bytes = data.back().size();
+    infos.push_back(info);
+  }
+  for (size_t i = 0; i < infos.size(); i++) infos[i].data = data[i].data();
+  const Isa saved = active_isa();
+  for (Isa isa : simd_isas()) {
+    set_isa(isa);
+    for (int n : {1, 5}) {
+      const auto x = random_activations(k * n, rng);
+      std::vector<std::vector<float>> alone(infos.size(), std::vector<float>(rows * n));
+      std::vector<std::vector<float>> shared(infos.size(), std::vector<float>(rows * n, NAN));
+      std::vector<MatmulTarget> targets;
+      for (size_t i = 0; i < infos.size(); i++) {
+        if (!kernel_table(isa)->find(infos[i].type)) continue;  // a layout this ISA does not repack
+        matmul(infos[i], x.data(), n, alone[i].data(), pool);
+        targets.push_back({&infos[i], shared[i].data()});
+      }
+      matmul_same_input(targets, x.data(), n, pool);
+      for (size_t i = 0; i < infos.size(); i++) {
+        if (!kernel_table(isa)->find(infos[i].type)) continue;
+        EXPECT_EQ(shared[i], alone[i]) << isa_name(isa) << " " << quant::type_name(infos[i].type) << " tokens " << n;
       }
     }
   }
