@@ -53,11 +53,12 @@ class Sampler {
 
  private:
   bool penalties_enabled() const;
-  void load_candidates(const float* logits, int32_t n_vocab);
+  bool allowed(int32_t id) const;
   void apply_penalties();
-  void apply_mask(int32_t n_vocab);
+  int32_t argmax(const float* values, int32_t n_vocab) const;
+  void select_top_k(const float* values, int32_t n_vocab);
+  void collect_head(const float* values, int32_t n_vocab, float max_logit);
   void sort_descending(size_t keep);
-  void apply_top_k();
   void apply_top_p();
   void apply_min_p();
   int32_t draw();
@@ -69,7 +70,9 @@ class Sampler {
   const std::vector<bool>* allowed_ = nullptr;
   std::vector<int32_t> history_;  // accepted tokens, oldest first, at most the window
   // Reused between calls so sampling allocates only when n_vocab grows.
-  std::vector<Candidate> candidates_;
+  std::vector<Candidate> candidates_;  // what the chain may still choose
+  std::vector<float> penalised_;       // the logits after the penalties, when there are any
+  double rest_weight_ = 0;  // sum of exp(logit - max) over the tokens left out of candidates_
   std::vector<int32_t> window_scratch_;
   std::vector<double> weights_;
   bool sorted_ = false;  // candidates_ is in descending logit order

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <map>
+#include <random>
 #include <set>
 #include <vector>
 
@@ -279,6 +281,99 @@ TEST(Sampler, TruncatedDistributionIsRenormalised) {
   const std::vector<float> p = softmax({3.5f, 3.5f, 2.0f}, 0.8f);
   const double statistic = chi_square({counts[1], counts[3], counts[5]}, p, kDraws);
   EXPECT_LT(statistic, 13.816);  // chi-square(2), 99.9th percentile
+}
+
+// The chain written the plain way: every token a candidate, penalties, mask, a full sort
+// for top_k and top_p, then min_p and the draw from the same seeded engine. The sampler
+// only reads fewer of the 16k logits; it must choose the same tokens.
+class ReferenceSampler {
+ public:
+  explicit ReferenceSampler(const SamplerOptions& options) : options_(options), engine_(options.seed) {}
+  int32_t sample(const std::vector<float>& logits, const std::vector<bool>* allowed) {
+    std::vector<Sampler::Candidate> c;
+    for (int32_t id = 0; id < int32_t(logits.size()); ++id)
+      if (!allowed || (*allowed)[size_t(id)]) c.push_back({id, logits[size_t(id)]});
+    auto before = [](const Sampler::Candidate& a, const Sampler::Candidate& b) {
+      return a.logit != b.logit ? a.logit > b.logit : a.id < b.id;
+    };
+    if (options_.temperature <= 0) return std::min_element(c.begin(), c.end(), before)->id;
+    bool sorted = false;
+    if (options_.top_k > 0) {
+      std::sort(c.begin(), c.end(), before);
+      c.resize(std::min(c.size(), size_t(options_.top_k)));
+      sorted = true;
+    }
+    if (options_.top_p < 1) {
+      if (!sorted) std::sort(c.begin(), c.end(), before);
+      double total = 0, cumulative = 0;
+      for (const auto& x : c) total += std::exp(double(x.logit) - c[0].logit);
+      for (size_t i = 0; i < c.size(); ++i) {
+        cumulative += std::exp(double(c[i].logit) - c[0].logit) / total;
+        if (cumulative >= options_.top_p) {
+          c.resize(i + 1);
+          break;
+        }
+      }
+    }
+    float max_logit = c[0].logit;
+    for (const auto& x : c) max_logit = std::max(max_logit, x.logit);
+    if (options_.min_p > 0) {
+      const float threshold = max_logit + std::log(options_.min_p);
+      std::erase_if(c, [&](const Sampler::Candidate& x) { return x.logit < threshold; });
+    }
+    std::vector<double> w;
+    double total = 0;
+    for (const auto& x : c) total += w.emplace_back(std::exp((double(x.logit) - max_logit) / options_.temperature));
+    const double target = double(engine_() >> 11) * 0x1.0p-53 * total;
+    double cumulative = 0;
+    for (size_t i = 0; i < c.size(); ++i)
+      if (target < (cumulative += w[i])) return c[i].id;
+    return c.back().id;
+  }
+
+ private:
+  SamplerOptions options_;
+  std::mt19937_64 engine_;
+};
+
+TEST(Sampler, LargeVocabularyChoosesWhatTheFullSortChooses) {
+  const int kVocab = 16000;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 3.0f);
+  std::vector<float> logits(kVocab);
+  for (float& l : logits) l = normal(rng);
+  for (int i = 0; i < 40; ++i) logits[size_t(rng() % kVocab)] = 10.0f;  // ties near the top
+  std::vector<bool> mask(kVocab);
+  for (int i = 0; i < kVocab; ++i) mask[size_t(i)] = rng() % 3 != 0;
+  struct Case {
+    int top_k;
+    float top_p, min_p, temperature;
+  };
+  const Case cases[] = {{40, 0.95f, 0.05f, 0.8f}, {0, 0.95f, 0.05f, 0.8f}, {0, 0.9f, 0.0f, 1.0f},
+                        {0, 0.999f, 0.0f, 1.5f},  {0, 1.0f, 0.01f, 1.0f},  {0, 1.0f, 0.0f, 1.0f},
+                        {100, 1.0f, 0.0f, 1.2f},  {1, 0.5f, 0.0f, 1.0f},   {0, 0.95f, 0.05f, 0.0f}};
+  for (const Case& c : cases) {
+    for (const std::vector<bool>* allowed : {(const std::vector<bool>*)nullptr, (const std::vector<bool>*)&mask}) {
+      SamplerOptions options = plain(c.temperature, 11);
+      options.top_k = c.top_k, options.top_p = c.top_p, options.min_p = c.min_p;
+      Sampler sampler(options);
+      sampler.set_allowed(allowed);
+      ReferenceSampler reference(options);
+      std::set<int32_t> distinct;
+      for (int draw = 0; draw < 120; ++draw) {
+        logits[size_t(rng() % kVocab)] = normal(rng) + 3.0f;  // a different distribution each step
+        const int32_t id = sampler.sample(logits.data(), kVocab);
+        ASSERT_EQ(id, reference.sample(logits, allowed))
+            << "top_k " << c.top_k << " top_p " << c.top_p << " min_p " << c.min_p << " T " << c.temperature
+            << (allowed ? " masked" : "") << " draw " << draw;
+        distinct.insert(id);
+      }
+      // Each case but greedy and top_k 1 draws from many tokens: the comparison is not trivial.
+      if (c.temperature > 0 && c.top_k != 1) {
+        EXPECT_GT(distinct.size(), 3u) << c.top_k << " " << c.top_p << " " << c.min_p;
+      }
+    }
+  }
 }
 
 TEST(Sampler, RejectsEmptyVocabulary) {
