@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "generate/sampler.h"
 #include "model/weights.h"
 
 namespace tandem::bench {
@@ -20,6 +21,11 @@ Stats summarize(int tokens, std::vector<double> rates) {
 }
 
 namespace {
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values.empty() ? 0 : values[values.size() / 2];
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -40,7 +46,11 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
   // A context just big enough: the KV cache of a 13B model at its full 4096 would be 6 GiB.
   model::Context ctx(model, {.n_ctx = std::max(o.prompt_tokens, o.gen_tokens), .n_threads = o.threads});
   const auto prompt = bench_tokens(o.prompt_tokens, ctx.n_vocab());
-  std::vector<double> pp, tg;
+  generate::SamplerOptions sampling;
+  sampling.seed = 1;
+  generate::Sampler sampler(sampling);
+  std::vector<double> pp, tg, waits, samples;
+  int64_t regions = 0;
   for (int rep = 0; rep <= o.repetitions; rep++) {  // rep 0 is the warm-up
     ctx.truncate(0);
     auto start = std::chrono::steady_clock::now();
@@ -48,15 +58,34 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
     const double pp_seconds = seconds_since(start);
 
     ctx.truncate(0);
+    ctx.track_thread_waits(true);
+    ctx.reset_thread_waits();
     start = std::chrono::steady_clock::now();
     for (int i = 0; i < o.gen_tokens; i++) ctx.eval(std::span(&prompt[i % prompt.size()], 1));
     const double tg_seconds = seconds_since(start);
+    ctx.track_thread_waits(false);
+    const ThreadPool::WaitStats waited = ctx.thread_waits();
+
+    // Sampling, timed apart so tg stays comparable with llama-bench's.
+    start = std::chrono::steady_clock::now();
+    int32_t chosen = 0;
+    for (int i = 0; i < o.gen_tokens; i++) chosen += sampler.sample(ctx.logits(0), ctx.n_vocab());
+    const double sampling_seconds = seconds_since(start);
+    if (chosen < 0) fail("bench: the sampler returned a negative id");
     if (rep > 0) {
       pp.push_back(o.prompt_tokens / pp_seconds);
       tg.push_back(o.gen_tokens / tg_seconds);
+      waits.push_back(waited.wait_seconds / o.gen_tokens);
+      samples.push_back(sampling_seconds / o.gen_tokens);
+      regions = waited.regions / o.gen_tokens;
     }
   }
-  return {o.threads, summarize(o.prompt_tokens, pp), summarize(o.gen_tokens, tg)};
+  BenchResult result{o.threads, summarize(o.prompt_tokens, pp), summarize(o.gen_tokens, tg), {}};
+  result.overhead = {.token_us = 1e6 / result.tg.median,
+                     .sync_wait_us = 1e6 * median(waits),
+                     .sampling_us = 1e6 * median(samples),
+                     .regions = regions};
+  return result;
 }
 
 uint64_t weight_bytes_per_token(const model::Model& model) {

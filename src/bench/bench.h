@@ -26,9 +26,23 @@ struct BenchOptions {
   int repetitions = 5;
 };
 
+// What a generated token costs besides the forward pass, per token (medians over the
+// repetitions): the calling thread's wait at the thread pool's region ends, and drawing
+// the token from the logits with the default sampler (top_k 40, top_p 0.95, min_p 0.05,
+// temperature 0.8), which tg itself leaves out as llama-bench does. The logits are the
+// output matrix's rows, written in place: there is no copy to count.
+struct TokenOverhead {
+  double token_us = 0;      // one decode step (1e6 / tg median)
+  double sync_wait_us = 0;  // of which waiting for the other threads
+  double sampling_us = 0;   // on top of it
+  int64_t regions = 0;      // parallel regions per decode step
+  double fraction() const { return (sync_wait_us + sampling_us) / (token_us + sampling_us); }
+};
+
 struct BenchResult {
   int threads = 0;
   Stats pp, tg;
+  TokenOverhead overhead;
 };
 
 BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const BenchOptions& options);

@@ -1,6 +1,7 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace tandem {
 namespace {
@@ -58,8 +59,13 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   generation_.fetch_add(1, std::memory_order_release);  // publishes job_ and job_n_
   generation_.notify_all();
   run_share(fn, n, 0, n_threads_);
+  const auto waiting_since = track_waits_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
   for (int left; (left = pending_.load(std::memory_order_acquire)) != 0;) spin_then_wait(pending_, left);
   job_ = nullptr;
+  if (track_waits_) {
+    wait_stats_.regions++;
+    wait_stats_.wait_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - waiting_since).count();
+  }
 }
 
 void ThreadPool::worker(int index) {

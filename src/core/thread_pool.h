@@ -24,6 +24,16 @@ class ThreadPool {
   // Returns when every range is done. Not re-entrant.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
 
+  // What synchronisation costs the calling thread: regions run and the time it waited for
+  // the other threads after finishing its own share (off unless asked for: `tandem bench`).
+  struct WaitStats {
+    int64_t regions = 0;
+    double wait_seconds = 0;
+  };
+  void track_waits(bool on) { track_waits_ = on; }
+  const WaitStats& wait_stats() const { return wait_stats_; }
+  void reset_wait_stats() { wait_stats_ = {}; }
+
  private:
   void worker(int index);
   int n_threads_;
@@ -33,6 +43,8 @@ class ThreadPool {
   std::atomic<uint32_t> generation_{0};  // bumped per region (and at shutdown)
   std::atomic<int> pending_{0};          // workers still running the current region
   std::atomic<bool> stopping_{false};
+  bool track_waits_ = false;  // read and written by the calling thread only
+  WaitStats wait_stats_;
 };
 
 }  // namespace tandem

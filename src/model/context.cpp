@@ -34,6 +34,10 @@ size_t Context::kv_cache_bytes() const { return state_->kv.bytes(); }
 
 int Context::n_vocab() const { return model_->hparams().n_vocab; }
 
+void Context::track_thread_waits(bool on) { state_->pool.track_waits(on); }
+const ThreadPool::WaitStats& Context::thread_waits() const { return state_->pool.wait_stats(); }
+void Context::reset_thread_waits() { state_->pool.reset_wait_stats(); }
+
 const float* Context::logits(int i) const {
   if (i < 0 || i >= n_logits_) fail("logits index ", i, " out of range (", n_logits_, " available)");
   return state_->logits.data() + (size_t)i * n_vocab();

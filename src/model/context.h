@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "gguf/file.h"
 #include "model/hparams.h"
 
@@ -63,6 +64,11 @@ class Context {
   int n_ctx() const { return n_ctx_; }
   int n_vocab() const;
   size_t kv_cache_bytes() const;
+  // The thread pool's synchronisation cost to the calling thread (ThreadPool::WaitStats),
+  // counted from track_thread_waits(true) on.
+  void track_thread_waits(bool on);
+  const ThreadPool::WaitStats& thread_waits() const;
+  void reset_thread_waits();
   const Model& model() const { return *model_; }
 
  private:

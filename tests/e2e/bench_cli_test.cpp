@@ -33,6 +33,17 @@ TEST(BenchCli, JsonLinesCarryThePeerFieldsPerThreadCount) {
     }
     EXPECT_GT(j["bandwidth_gbs"].get<double>(), 0);
     EXPECT_GT(j["tg_roofline_fraction"].get<double>(), 0);
+    // Per-token overhead: the wait at region ends is part of a decode step; sampling is
+    // timed apart; one thread runs no regions.
+    const auto& o = j["tg_overhead"];
+    EXPECT_GT(o["token_us"].get<double>(), 0);
+    EXPECT_GE(o["sync_wait_us"].get<double>(), 0);
+    EXPECT_LT(o["sync_wait_us"].get<double>(), o["token_us"].get<double>());
+    EXPECT_GT(o["sampling_us"].get<double>(), 0);
+    EXPECT_GT(o["fraction"].get<double>(), 0);
+    EXPECT_LT(o["fraction"].get<double>(), 1);
+    if (j["threads"] == 1) EXPECT_EQ(o["regions"], 0);
+    else EXPECT_GT(o["regions"].get<int>(), 0);
   }
   EXPECT_EQ(threads, (std::vector<int>{1, 2}));
 }
@@ -43,6 +54,7 @@ TEST(BenchCli, TextOutputIsATable) {
   EXPECT_NE(r.out.find("| tandem | stories260K.gguf | 1 | pp8 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("| tandem | stories260K.gguf | 1 | tg4 |"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("read bandwidth"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("per-token overhead"), std::string::npos) << r.out;
 }
 
 TEST(BenchCli, SynthWritesALoadableModelAndRejectsUnknownShapes) {

@@ -18,6 +18,11 @@ nlohmann::ordered_json stats_json(const bench::Stats& s) {
   return {{"tokens", s.tokens}, {"min", s.min}, {"median", s.median}, {"max", s.max}};
 }
 
+nlohmann::ordered_json overhead_json(const bench::TokenOverhead& o) {
+  return {{"token_us", o.token_us},       {"sync_wait_us", o.sync_wait_us}, {"sampling_us", o.sampling_us},
+          {"regions", o.regions},         {"fraction", o.fraction()}};
+}
+
 std::string base_name(const std::string& path) {
   const size_t slash = path.find_last_of('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -57,7 +62,8 @@ void add_bench(CLI::App& app) {
         nlohmann::ordered_json line = {{"engine", "tandem"},      {"model", path},
                                        {"threads", n_threads},    {"pp", stats_json(r.pp)},
                                        {"tg", stats_json(r.tg)},  {"bandwidth_gbs", bandwidth},
-                                       {"tg_roofline_fraction", fraction}};
+                                       {"tg_roofline_fraction", fraction},
+                                       {"tg_overhead", overhead_json(r.overhead)}};
         std::printf("%s\n", line.dump().c_str());
         std::fflush(stdout);
         continue;
@@ -69,6 +75,12 @@ void add_bench(CLI::App& app) {
       char note[200];
       std::snprintf(note, sizeof note, "threads %d: read bandwidth %.1f GB/s, tg roofline %.1f t/s, tg median at %.1f%% of it",
                     n_threads, bandwidth, roofline_tps, 100 * fraction);
+      roofline_notes.push_back(note);
+      const bench::TokenOverhead& o = r.overhead;
+      std::snprintf(note, sizeof note,
+                    "threads %d: per-token overhead %.1f%% (waiting at %lld region ends %.0f us, sampling %.0f us; a "
+                    "decode step %.0f us)",
+                    n_threads, 100 * o.fraction(), (long long)o.regions, o.sync_wait_us, o.sampling_us, o.token_us);
       roofline_notes.push_back(note);
     }
     if (!json) {
