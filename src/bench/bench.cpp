@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "bench/bandwidth.h"
 #include "core/error.h"
 #include "generate/sampler.h"
 #include "model/weights.h"
@@ -49,7 +50,7 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
   generate::SamplerOptions sampling;
   sampling.seed = 1;
   generate::Sampler sampler(sampling);
-  std::vector<double> pp, tg, waits, samples;
+  std::vector<double> pp, tg, waits, samples, bandwidths, fractions;
   int64_t regions = 0;
   for (int rep = 0; rep <= o.repetitions; rep++) {  // rep 0 is the warm-up
     ctx.truncate(0);
@@ -57,6 +58,8 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
     ctx.eval(prompt);
     const double pp_seconds = seconds_since(start);
 
+    const double bandwidth = o.bytes_per_token == 0 || rep == 0 ? 0
+        : read_bandwidth_gbs({.threads = o.threads, .buffer_bytes = o.bandwidth_buffer_bytes, .repetitions = 3});
     ctx.truncate(0);
     ctx.track_thread_waits(true);
     ctx.reset_thread_waits();
@@ -78,6 +81,10 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
       waits.push_back(waited.wait_seconds / o.gen_tokens);
       samples.push_back(sampling_seconds / o.gen_tokens);
       regions = waited.regions / o.gen_tokens;
+      if (bandwidth > 0) {
+        bandwidths.push_back(bandwidth);
+        fractions.push_back(tg.back() / (bandwidth * 1e9 / double(o.bytes_per_token)));
+      }
     }
   }
   BenchResult result{o.threads, summarize(o.prompt_tokens, pp), summarize(o.gen_tokens, tg), {}};
@@ -85,6 +92,8 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
                      .sync_wait_us = 1e6 * median(waits),
                      .sampling_us = 1e6 * median(samples),
                      .regions = regions};
+  result.bandwidth_gbs = median(bandwidths);
+  result.tg_roofline_fraction = median(fractions);
   return result;
 }
 

@@ -24,6 +24,10 @@ struct BenchOptions {
   int gen_tokens = 64;
   int threads = 1;
   int repetitions = 5;
+  // The roofline: the read bandwidth is probed before each repetition's tg (the machine's
+  // bandwidth moves with its neighbours; tg is compared with what it had at the time).
+  size_t bandwidth_buffer_bytes = 0;  // BandwidthOptions::buffer_bytes
+  uint64_t bytes_per_token = 0;       // weight_bytes_per_token; 0: no roofline
 };
 
 // What a generated token costs besides the forward pass, per token (medians over the
@@ -43,6 +47,8 @@ struct BenchResult {
   int threads = 0;
   Stats pp, tg;
   TokenOverhead overhead;
+  double bandwidth_gbs = 0;         // median over the repetitions
+  double tg_roofline_fraction = 0;  // median of each repetition's tg / (its bandwidth / bytes per token)
 };
 
 BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const BenchOptions& options);

@@ -54,10 +54,15 @@ void add_bench(CLI::App& app) {
     }
     std::vector<std::string> roofline_notes;
     for (int n_threads : threads) {
-      const auto r = bench::run_bench(model, {prompt_tokens, gen_tokens, n_threads, repetitions});
-      const double bandwidth = bench::read_bandwidth_gbs({.threads = n_threads, .buffer_bytes = (size_t)bandwidth_mib << 20});
+      const auto r = bench::run_bench(model, {.prompt_tokens = prompt_tokens,
+                                              .gen_tokens = gen_tokens,
+                                              .threads = n_threads,
+                                              .repetitions = repetitions,
+                                              .bandwidth_buffer_bytes = (size_t)bandwidth_mib << 20,
+                                              .bytes_per_token = bytes_per_token});
+      const double bandwidth = r.bandwidth_gbs;
       const double roofline_tps = bandwidth * 1e9 / (double)bytes_per_token;
-      const double fraction = r.tg.median / roofline_tps;
+      const double fraction = r.tg_roofline_fraction;
       if (json) {
         nlohmann::ordered_json line = {{"engine", "tandem"},      {"model", path},
                                        {"threads", n_threads},    {"pp", stats_json(r.pp)},
@@ -73,7 +78,7 @@ void add_bench(CLI::App& app) {
                     s.min, s.median, s.max);
       std::fflush(stdout);
       char note[200];
-      std::snprintf(note, sizeof note, "threads %d: read bandwidth %.1f GB/s, tg roofline %.1f t/s, tg median at %.1f%% of it",
+      std::snprintf(note, sizeof note, "threads %d: read bandwidth %.1f GB/s, tg roofline %.1f t/s, tg at %.1f%% of it (medians; bandwidth probed before each repetition)",
                     n_threads, bandwidth, roofline_tps, 100 * fraction);
       roofline_notes.push_back(note);
       const bench::TokenOverhead& o = r.overhead;
