@@ -50,7 +50,7 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
   generate::SamplerOptions sampling;
   sampling.seed = 1;
   generate::Sampler sampler(sampling);
-  std::vector<double> pp, tg, waits, samples, bandwidths, fractions;
+  std::vector<double> pp, tg, waits, samples, overheads, bandwidths, fractions;
   int64_t regions = 0;
   for (int rep = 0; rep <= o.repetitions; rep++) {  // rep 0 is the warm-up
     ctx.truncate(0);
@@ -80,6 +80,7 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
       tg.push_back(o.gen_tokens / tg_seconds);
       waits.push_back(waited.wait_seconds / o.gen_tokens);
       samples.push_back(sampling_seconds / o.gen_tokens);
+      overheads.push_back((waited.wait_seconds + sampling_seconds) / (tg_seconds + sampling_seconds));
       regions = waited.regions / o.gen_tokens;
       if (bandwidth > 0) {
         bandwidths.push_back(bandwidth);
@@ -91,7 +92,8 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
   result.overhead = {.token_us = 1e6 / result.tg.median,
                      .sync_wait_us = 1e6 * median(waits),
                      .sampling_us = 1e6 * median(samples),
-                     .regions = regions};
+                     .regions = regions,
+                     .fraction = median(overheads)};
   result.bandwidth_gbs = median(bandwidths);
   result.tg_roofline_fraction = median(fractions);
   return result;

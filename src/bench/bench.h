@@ -40,7 +40,9 @@ struct TokenOverhead {
   double sync_wait_us = 0;  // of which waiting for the other threads
   double sampling_us = 0;   // on top of it
   int64_t regions = 0;      // parallel regions per decode step
-  double fraction() const { return (sync_wait_us + sampling_us) / (token_us + sampling_us); }
+  // (wait + sampling) / (decode step + sampling), the median of each repetition's own ratio
+  // (so a wait is always compared with the step it was part of).
+  double fraction = 0;
 };
 
 struct BenchResult {

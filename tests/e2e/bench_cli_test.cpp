@@ -33,12 +33,11 @@ TEST(BenchCli, JsonLinesCarryThePeerFieldsPerThreadCount) {
     }
     EXPECT_GT(j["bandwidth_gbs"].get<double>(), 0);
     EXPECT_GT(j["tg_roofline_fraction"].get<double>(), 0);
-    // Per-token overhead: the wait at region ends is part of a decode step; sampling is
-    // timed apart; one thread runs no regions.
+    // Per-token overhead: each repetition's wait is part of its decode steps, so its ratio
+    // stays below 1; sampling is timed apart; one thread runs no regions.
     const auto& o = j["tg_overhead"];
     EXPECT_GT(o["token_us"].get<double>(), 0);
     EXPECT_GE(o["sync_wait_us"].get<double>(), 0);
-    EXPECT_LT(o["sync_wait_us"].get<double>(), o["token_us"].get<double>());
     EXPECT_GT(o["sampling_us"].get<double>(), 0);
     EXPECT_GT(o["fraction"].get<double>(), 0);
     EXPECT_LT(o["fraction"].get<double>(), 1);

@@ -20,7 +20,7 @@ nlohmann::ordered_json stats_json(const bench::Stats& s) {
 
 nlohmann::ordered_json overhead_json(const bench::TokenOverhead& o) {
   return {{"token_us", o.token_us},       {"sync_wait_us", o.sync_wait_us}, {"sampling_us", o.sampling_us},
-          {"regions", o.regions},         {"fraction", o.fraction()}};
+          {"regions", o.regions},         {"fraction", o.fraction}};
 }
 
 std::string base_name(const std::string& path) {
@@ -85,7 +85,7 @@ void add_bench(CLI::App& app) {
       std::snprintf(note, sizeof note,
                     "threads %d: per-token overhead %.1f%% (waiting at %lld region ends %.0f us, sampling %.0f us; a "
                     "decode step %.0f us)",
-                    n_threads, 100 * o.fraction(), (long long)o.regions, o.sync_wait_us, o.sampling_us, o.token_us);
+                    n_threads, 100 * o.fraction, (long long)o.regions, o.sync_wait_us, o.sampling_us, o.token_us);
       roofline_notes.push_back(note);
     }
     if (!json) {
