@@ -2,7 +2,8 @@
 // machine runs, against the portable int8 reference: token and row counts around each
 // kernel's register tile (1, 2, 3, 5, 17 tokens), the minimum row length and block counts
 // that leave a partial block group, extreme integer values (the int16 / int32 headroom
-// of the dot products), and no write outside the tokens' rows of y.
+// of the dot products), row panels and token chunks, and no write outside the tokens' rows
+// of y.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -92,6 +93,16 @@ TEST_P(GemmTest, MatchesInt8ReferenceOnModelSizedRows) {
   const TypeCase& c = GetParam();
   std::mt19937 rng(31 + (int)c.type);
   for (int64_t k : {2048, 5632}) check(c, 5, k, 9, Fill::Random, Act::Normal, rng);
+}
+
+// The x86 tiles decode a panel of rows (24 for 3-row tiles, 16 for 2-row ones) and pass it
+// over the tokens in chunks that fit L2 (256 KiB of activation rows: 24 or 28 tokens of an
+// 8192-wide row): 29 rows and 29 tokens end both in a partial panel and a partial chunk.
+TEST_P(GemmTest, MatchesInt8ReferenceAcrossRowPanelsAndTokenChunks) {
+  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  const TypeCase& c = GetParam();
+  std::mt19937 rng(37 + (int)c.type);
+  check(c, 29, 8192, 29, Fill::Random, Act::Normal, rng);
 }
 
 TEST_P(GemmTest, ExtremeWeightsAndSaturatedActivationsDoNotOverflow) {
