@@ -21,7 +21,8 @@ namespace {
 constexpr uint64_t kProcessBytes = 6ull << 20;
 // Kernel scratch: the legacy tile's prepared activation rows (1.25 bytes per value of a
 // batch row, one buffer shared by the threads since session 4; per thread before), each
-// thread's decoded weight rows and attention tiles, and the decode kernels' regrouped row;
+// thread's decoded weight rows (a panel of 16-24 rows since session 5: ~0.2 MiB at 5632
+// wide) and attention tiles, and the decode kernels' regrouped row;
 // counted as 2 bytes per value of the widest batch row for 2 threads (fitted on
 // bench/memory's models in session 3; session 4's table is within -0.37..+0.50%).
 constexpr uint64_t kKernelScratchBytesPerValue = 2 * 2;
