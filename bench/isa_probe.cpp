@@ -22,32 +22,15 @@ double seconds_since(Clock::time_point start) {
 
 // A chain of dependent adds runs at one per cycle on any core: its rate is the clock
 // while the probe runs (this machine is virtual, so no frequency is printed elsewhere).
+// 20 of them per loop iteration keep the loop's own dec and jump out of the count.
+#define ADD4 "add $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\tadd $1, %0\n\t"
+#define ADD20 ADD4 ADD4 ADD4 ADD4 ADD4
 double clock_hz() {
   const int64_t n = 50'000'000;
   int64_t x = 0, left = n;
   const auto start = Clock::now();
   __asm__ volatile(
-      "1:\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
-      "add $1, %0\n\t"
+      "1:\n\t" ADD20
       "dec %1\n\tjnz 1b"
       : "+r"(x), "+r"(left)
       :
@@ -78,128 +61,31 @@ constexpr int64_t kSteps = 20'000'000;
       : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", \
         "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "cc")
 
+// One step of the 12 chains: STEP(n) is the sequence on accumulator ymm<n>.
+#define ACC(n) "%%ymm" #n
+#define TWELVE_CHAINS(STEP) \
+  STEP(0) STEP(1) STEP(2) STEP(3) STEP(4) STEP(5) STEP(6) STEP(7) STEP(8) STEP(9) STEP(10) STEP(11)
+
 // 4-bit weights (Q4_0, Q4_K as 32-blocks): a u8 x s8 multiply-add and an int16 add.
-void unsigned4(int64_t steps) {
-  PROBE_LOOP(
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm0, %%ymm0\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm1, %%ymm1\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm2, %%ymm2\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm3, %%ymm3\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm4, %%ymm4\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm5, %%ymm5\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm6, %%ymm6\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm7, %%ymm7\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm8, %%ymm8\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm9, %%ymm9\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm10, %%ymm10\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpaddw %%ymm15, %%ymm11, %%ymm11\n\t");
-}
+#define UNSIGNED4_STEP(n)                     \
+  "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t" \
+  "vpaddw %%ymm15, " ACC(n) ", " ACC(n) "\n\t"
+void unsigned4(int64_t steps) { PROBE_LOOP(TWELVE_CHAINS(UNSIGNED4_STEP)); }
 
 // Q8_0: the sign moves onto the activations, then multiply-add, widen, add.
-void signed8(int64_t steps) {
-  PROBE_LOOP(
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm0, %%ymm0\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm1, %%ymm1\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm2, %%ymm2\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm3, %%ymm3\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm4, %%ymm4\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm5, %%ymm5\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm6, %%ymm6\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm7, %%ymm7\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm8, %%ymm8\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm9, %%ymm9\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm10, %%ymm10\n\t"
-    "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"
-    "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm11, %%ymm11\n\t");
-}
+#define SIGNED8_STEP(n)                       \
+  "vpsignb %%ymm14, %%ymm13, %%ymm15\n\t"    \
+  "vpmaddubsw %%ymm15, %%ymm12, %%ymm15\n\t" \
+  "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"   \
+  "vpaddd %%ymm15, " ACC(n) ", " ACC(n) "\n\t"
+void signed8(int64_t steps) { PROBE_LOOP(TWELVE_CHAINS(SIGNED8_STEP)); }
 
 // Q6_K (and the superblock tile): multiply-add, then a widening multiply by the scales.
-void super6(int64_t steps) {
-  PROBE_LOOP(
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm0, %%ymm0\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm1, %%ymm1\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm2, %%ymm2\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm3, %%ymm3\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm4, %%ymm4\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm5, %%ymm5\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm6, %%ymm6\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm7, %%ymm7\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm8, %%ymm8\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm9, %%ymm9\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm10, %%ymm10\n\t"
-    "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t"
-    "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"
-    "vpaddd %%ymm15, %%ymm11, %%ymm11\n\t");
-}
+#define SUPER6_STEP(n)                        \
+  "vpmaddubsw %%ymm13, %%ymm12, %%ymm15\n\t" \
+  "vpmaddwd %%ymm14, %%ymm15, %%ymm15\n\t"   \
+  "vpaddd %%ymm15, " ACC(n) ", " ACC(n) "\n\t"
+void super6(int64_t steps) { PROBE_LOOP(TWELVE_CHAINS(SUPER6_STEP)); }
 
 // Products per second: 32 per chain and step.
 double run(void (*loop)(int64_t)) {
