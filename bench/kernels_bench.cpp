@@ -27,7 +27,8 @@ namespace {
 // Byte offsets of fp16 scales inside a block, so random blocks hold sane (not NaN, not denormal) scales.
 std::vector<int> half_offsets(Type type) {
   switch (type) {
-    case Type::Q4_1: case Type::Q5_1: case Type::Q4_K: case Type::Q5_K: return {0, 2};
+    case Type::Q4_1: case Type::Q5_1: case Type::Q4_K: case Type::Q5_K: case Type::Q4_K_R8: return {0, 2};
+    case Type::Q4_0_R8: return {0, 2, 4, 6, 8, 10, 12, 14};  // a group of 8 blocks (quant/repack.h)
     case Type::Q6_K: return {208};
     default: return {0};
   }
@@ -48,7 +49,8 @@ const Matrix& matrix(Type type, int64_t rows, int64_t k) {
   std::mt19937 rng(7);
   for (auto& b : slot->bytes) b = (uint8_t)rng();
   const bool is_float = type == Type::F32 || type == Type::F16 || type == Type::BF16;
-  const size_t unit = is_float ? (type == Type::F32 ? 4 : 2) : traits.block_bytes;
+  // Q4_0_R8: k is a multiple of 256 here, so every row is whole 8-block groups.
+  const size_t unit = is_float ? (type == Type::F32 ? 4 : 2) : type == Type::Q4_0_R8 ? 144 : traits.block_bytes;
   for (size_t at = 0; at < slot->bytes.size(); at += unit) {
     if (type == Type::F32) {
       const float f = float(rng() % 2000) / 1000 - 1;
@@ -75,7 +77,10 @@ ThreadPool& pool(int n_threads) {
   return *p;
 }
 
-const Type kTypes[] = {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K, Type::Q5_K, Type::F16, Type::F32, Type::BF16};
+// The repacked layouts last (quant/repack.h): the ones models load Q4_0 and Q4_K into.
+const Type kTypes[] = {Type::Q4_0, Type::Q8_0, Type::Q4_K, Type::Q6_K, Type::Q5_K, Type::F16, Type::F32, Type::BF16,
+                       Type::Q4_0_R8, Type::Q4_K_R8};
+constexpr int kTypeCount = sizeof kTypes / sizeof kTypes[0];
 const std::pair<int64_t, int64_t> kShapes[] = {{2048, 2048}, {256, 2048}, {5632, 2048}, {2048, 5632}, {32000, 2048}};
 
 // args: type index, shape index, tokens, threads
@@ -105,17 +110,19 @@ void BM_TinyLlama(benchmark::State& state) {
   const int tokens = (int)state.range(2), threads = (int)state.range(3);
   struct Op { const Matrix* w; };
   std::vector<Op> ops;
+  // In the layout a model loads the type into (Q4_0 and Q4_K are repacked where the ISA has kernels for it).
+  const Type main = kernels::preferred_layout(type), six_bit = kernels::preferred_layout(Type::Q6_K);
   for (int layer = 0; layer < 22; layer++) {
     const bool six = q4_k_m && layer % 2 == 0;
-    ops.push_back({&matrix(type, 2048, 2048)});
-    ops.push_back({&matrix(type, 256, 2048)});
-    ops.push_back({&matrix(six ? Type::Q6_K : type, 256, 2048)});
-    ops.push_back({&matrix(type, 2048, 2048)});
-    ops.push_back({&matrix(type, 5632, 2048)});
-    ops.push_back({&matrix(type, 5632, 2048)});
-    ops.push_back({&matrix(six ? Type::Q6_K : type, 2048, 5632)});
+    ops.push_back({&matrix(main, 2048, 2048)});
+    ops.push_back({&matrix(main, 256, 2048)});
+    ops.push_back({&matrix(six ? six_bit : main, 256, 2048)});
+    ops.push_back({&matrix(main, 2048, 2048)});
+    ops.push_back({&matrix(main, 5632, 2048)});
+    ops.push_back({&matrix(main, 5632, 2048)});
+    ops.push_back({&matrix(six ? six_bit : main, 2048, 5632)});
   }
-  ops.push_back({&matrix(q4_k_m ? Type::Q6_K : type, 32000, 2048)});
+  ops.push_back({&matrix(q4_k_m ? six_bit : main, 32000, 2048)});
   std::vector<float> x((size_t)5632 * tokens, 0.25f), y((size_t)32000 * tokens);
   for (auto _ : state)
     for (const Op& op : ops) {
@@ -128,10 +135,10 @@ void BM_TinyLlama(benchmark::State& state) {
 }
 
 void matmul_args(benchmark::internal::Benchmark* b) {
-  for (int type = 0; type < 8; type++)
+  for (int type = 0; type < kTypeCount; type++)
     for (int shape = 0; shape < 5; shape++)
       for (int threads : {1, 2}) b->Args({type, shape, 1, threads});
-  for (int type = 0; type < 8; type++)
+  for (int type = 0; type < kTypeCount; type++)
     for (int shape = 0; shape < 5; shape++)
       for (int threads : {1, 2}) b->Args({type, shape, 128, threads});
 }
