@@ -64,7 +64,7 @@ struct TypeKernels {
   GemmFn gemm;                        // any n_tokens
   RegroupFn gemv_regroup = nullptr;   // when set, gemv's activation row has been through it
   // When set, gemm's activation rows have been through it (also in a decode step when
-  // gemv is gemm). All the types of one activation format share one prepare function.
+  // gemv is gemm). One call may hold matrices of up to two prepare functions per format.
   GemmPrepare gemm_prepare = {};
 };
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/error.h"
 #include "kernels/dispatch.h"
 #include "quant/reference.h"
 #include "quant/repack.h"
@@ -38,13 +39,15 @@ void matmul_reference(const gguf::TensorInfo& w, const float* x, int n_tokens, f
 
 // Quantized activations for the calling thread, reused across calls (64-byte aligned);
 // one buffer per activation format and arrangement (as quantized, regrouped for a gemv,
-// prepared for a gemm), so several matrices of one call can share each without clobbering
-// another's.
+// prepared for a gemm by one of up to kMaxPrepares functions), so several matrices of one
+// call can share each without clobbering another's.
+constexpr int kMaxPrepares = 2;
 enum class Arrangement { Quantized, Regrouped, Prepared };
-uint8_t* activation_buffer(ActFormat format, Arrangement arrangement, size_t bytes) {
-  thread_local std::unique_ptr<uint8_t[]> storage[9];
-  thread_local size_t capacity[9] = {};
-  const int slot = (int)format + 3 * (int)arrangement;
+uint8_t* activation_buffer(ActFormat format, Arrangement arrangement, size_t bytes, int prepare_index = 0) {
+  constexpr int kSlots = 3 * (2 + kMaxPrepares);
+  thread_local std::unique_ptr<uint8_t[]> storage[kSlots];
+  thread_local size_t capacity[kSlots] = {};
+  const int slot = (int)format + 3 * ((int)arrangement + prepare_index);
   if (bytes + 64 > capacity[slot]) {
     capacity[slot] = bytes + 64;
     storage[slot].reset(new uint8_t[capacity[slot]]);
@@ -119,17 +122,24 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
 
   // Gemm kernels that read their rows in a layout of their own get them prepared here, once
   // (a decode step too, where a type's gemv is its gemm).
+  // The jobs of one call share k and x, so there is one prepared layout per function.
   {
-    RegroupFn done = nullptr;
-    const uint8_t* prepared = nullptr;
-    size_t prepared_stride = 0;
+    struct Prepared {
+      RegroupFn fn;
+      const uint8_t* rows;
+      size_t stride;
+    };
+    Prepared done[kMaxPrepares];
+    int n_done = 0;
     for (Job& job : jobs) {
       const GemmPrepare prepare = job.kernels->gemm_prepare;
       const bool calls_gemm = n_tokens > 1 || job.kernels->gemv == job.kernels->gemm;
       if (!prepare.row || !calls_gemm) continue;
-      if (prepare.row != done) {  // the jobs of one call share k and x, so one layout per function
+      const Prepared* it = std::find_if(done, done + n_done, [&](const Prepared& p) { return p.fn == prepare.row; });
+      if (it == done + n_done) {
+        if (n_done == kMaxPrepares) throw Error("matmul: more than 2 prepared activation layouts in one call");
         const size_t stride = prepare.row_bytes(job.k);
-        uint8_t* out = activation_buffer(job.kernels->act, Arrangement::Prepared, stride * n_tokens);
+        uint8_t* out = activation_buffer(job.kernels->act, Arrangement::Prepared, stride * n_tokens, n_done);
         const uint8_t* src = job.act;
         const size_t src_stride = job.act_stride;
         const int64_t k = job.k;
@@ -138,9 +148,10 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
         };
         if (n_tokens >= 4) pool.parallel_for(n_tokens, rows);
         else rows(0, n_tokens, 0);
-        done = prepare.row, prepared = out, prepared_stride = stride;
+        done[n_done] = {prepare.row, out, stride};
+        it = done + n_done++;
       }
-      job.act = prepared, job.act_stride = prepared_stride;
+      job.act = it->rows, job.act_stride = it->stride;
     }
   }
 

@@ -246,17 +246,15 @@ TEST(KernelsMatmul, ThreadedMatmulUnderEveryIsaMatchesItsKernel) {
   set_isa(saved);
 }
 
-TEST(KernelsMatmul, SharedInputOfDifferentLayoutsMatchesSeparateCalls) {
-  // One call whose matrices read the shared activations in different arrangements: Q4_0
-  // (its gemv is its gemm: prepared rows), Q4_0_R8 (a decode kernel of its own: a
-  // regrouped row) and Q8_0 (the rows as quantized). Each must get what it gets alone.
-  // k = 416 (13 blocks) so the prepared and the regrouped layouts differ (a partial group).
-  std::mt19937 rng(9);
+// One call whose matrices read the shared activations in different arrangements: each
+// must get what it gets alone.
+void expect_shared_input_matches_separate_calls(int64_t k, std::initializer_list<Type> types, uint32_t seed) {
+  std::mt19937 rng(seed);
   ThreadPool pool(2);
-  const int64_t k = 416, rows = 37;
+  const int64_t rows = 37;
   std::vector<std::vector<uint8_t>> data;
   std::vector<gguf::TensorInfo> infos;
-  for (Type type : {Type::Q4_0, Type::Q4_0_R8, Type::Q8_0}) {
+  for (Type type : types) {
     const Type stored = quant::original_type(type);
     auto w = random_weights(stored, rows, k, rng);
     if (type != stored) {
@@ -296,6 +294,20 @@ TEST(KernelsMatmul, SharedInputOfDifferentLayoutsMatchesSeparateCalls) {
     }
   }
   set_isa(saved);
+}
+
+TEST(KernelsMatmul, SharedInputOfDifferentLayoutsMatchesSeparateCalls) {
+  // Q4_0 (its gemv is its gemm: prepared rows), Q4_0_R8 (a decode kernel of its own: a
+  // regrouped row) and Q8_0 (the rows as quantized). k = 416 (13 blocks) so the prepared
+  // and the regrouped layouts differ (a partial group).
+  expect_shared_input_matches_separate_calls(416, {Type::Q4_0, Type::Q4_0_R8, Type::Q8_0}, 9);
+}
+
+TEST(KernelsMatmul, SharedInputOfTwoPreparedLayoutsOfOneFormatMatchesSeparateCalls) {
+  // Q8_K rows prepared two ways in one call (Q4_K_R8's grouped rows and Q6_K's lane per
+  // sub-block, as a Q4_K_M attention or feed-forward call mixes them), next to Q5_K's
+  // rows as quantized: neither prepared layout may overwrite the other.
+  expect_shared_input_matches_separate_calls(512, {Type::Q4_K_R8, Type::Q6_K, Type::Q5_K}, 10);
 }
 
 }  // namespace
