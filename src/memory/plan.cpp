@@ -20,9 +20,11 @@ namespace {
 // and 50.7 MiB on qwen2.5 (151936 entries, 151387 merges).
 constexpr uint64_t kProcessBytes = 6ull << 20;
 // Kernel scratch: the legacy tile's prepared activation rows (1.25 bytes per value of a
-// batch row, one buffer shared by the threads since session 4; per thread before), each
-// thread's decoded weight rows (a panel of 16-24 rows since session 5: ~0.2 MiB at 5632
-// wide) and attention tiles, and the decode kernels' regrouped row;
+// batch row, one buffer shared by the threads since session 4; per thread before), and
+// since session 6 Q6_K's (1.07 bytes per value; a second buffer only in a call that mixes
+// the two layouts, Q4_K_M's q/k/v at n_embd wide), each thread's decoded weight rows (a
+// panel of 16-24 rows since session 5: ~0.2 MiB at 5632 wide) and attention tiles, and
+// the decode kernels' regrouped row;
 // counted as 2 bytes per value of the widest batch row for 2 threads (fitted on
 // bench/memory's models in session 3; session 4's table is within -0.37..+0.50%).
 constexpr uint64_t kKernelScratchBytesPerValue = 2 * 2;
