@@ -67,7 +67,7 @@ uint8_t* activation_buffer(ActFormat format, Arrangement arrangement, size_t byt
 // Against the prefill schedule, tg at 2 threads +1-10% (qwen2.5-0.5b the most); one even
 // share per thread was as fast but left the thread that started first waiting at each
 // region's end (qwen2.5-0.5b's per-token overhead 5.0-5.5%, against 1.3% now).
-int64_t claim_rows(int64_t remaining, int64_t total, int n_threads, bool decode) {
+int64_t claim_rows(int64_t remaining, int n_threads, bool decode) {
   if (n_threads == 1) return remaining;
   if (decode) return (std::max<int64_t>(remaining * 3 / (4 * n_threads), 16) + 15) / 16 * 16;
   const int64_t share = std::clamp<int64_t>(remaining / (4 * n_threads), 48, 512);
@@ -194,7 +194,7 @@ void matmul_same_input(std::span<const MatmulTarget> targets, const float* x, in
     while (at < total) {
       while (j + 1 < jobs.size() && at >= jobs[j + 1].first_row) j++;
       const Job& job = jobs[j];
-      const int64_t claim = claim_rows(total - at, total, pool.size(), n_tokens == 1);
+      const int64_t claim = claim_rows(total - at, pool.size(), n_tokens == 1);
       const int64_t end = std::min(at + claim, job.first_row + job.rows);
       if (!next.compare_exchange_weak(at, end, std::memory_order_relaxed)) continue;  // at: the new cursor
       const int64_t r0 = at - job.first_row;
