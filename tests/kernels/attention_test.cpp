@@ -41,6 +41,7 @@ const Case kCases[] = {
     {"prefill_mha_64_window_softcap", 6, 6, 64, 70, 13, 20, 7.5f},
     {"prefill_gqa_96_window_continue", 8, 2, 96, 33, 100, 64, 0},
     {"prefill_mqa_72_softcap", 12, 1, 72, 41, 3, 0, 30.0f},  // 72: a tail past the last 8 columns
+    {"prefill_gqa_48_odd_rows", 18, 3, 48, 21, 5, 0, 0},      // tiles of 30 rows: not whole 4-row groups
 };
 
 struct Inputs {
