@@ -26,10 +26,12 @@ fi
 # "executable:gtest filter[:qemu cpu]". Everything runs whole except the conformance test: the
 # float-path goldens (F32, deq_*) and gemma2 take minutes under emulation, so on ARM it checks
 # the goldens the NEON kernels compute (Q8_0, Q4_0, Q4_K_M) of the 2-layer models on prompt1
-# only; the native run checks them all. qemu's default cpu ("max") has dotprod; the kernel
-# tests run again on a cortex-a57, which lacks it, so the plain NEON build is chosen there.
+# only; the native run checks them all. qemu's default cpu ("max") has dotprod and i8mm; the
+# kernel tests run again on a neoverse-n1 (dotprod, no i8mm) and a cortex-a57 (neither), so
+# each of the three NEON builds is the one chosen somewhere.
 tests=(
   kernels_neon_test:'*'
+  kernels_neon_test:'*':neoverse-n1
   kernels_neon_test:'*':cortex-a57
   kernels_matmul_test:'*'
   kernels_matmul_test:'*':cortex-a57

@@ -42,6 +42,9 @@ CpuFeatures detect() {
 #if defined(__linux__) && defined(HWCAP_ASIMDDP)
   f.arm_dotprod = getauxval(AT_HWCAP) & HWCAP_ASIMDDP;
 #endif
+#if defined(__linux__) && defined(HWCAP2_I8MM)
+  f.arm_i8mm = getauxval(AT_HWCAP2) & HWCAP2_I8MM;
+#endif
   return f;
 }
 #else

@@ -8,7 +8,7 @@ struct CpuFeatures {
   bool avx2 = false, fma = false, f16c = false;                // x86 "AVX2 tier"
   bool avx512f = false, avx512bw = false, avx512vl = false;    // x86 "AVX-512 tier"
   bool avx512_vnni = false, avx512_bf16 = false;
-  bool neon = false, arm_dotprod = false;                      // aarch64
+  bool neon = false, arm_dotprod = false, arm_i8mm = false;    // aarch64
 };
 
 // Detected once; the OS must also have enabled the register state (xgetbv).

@@ -1,4 +1,4 @@
-// The AArch64 NEON kernel tables (plain and dotprod) against the portable int8 reference:
+// The AArch64 NEON kernel tables (plain, dotprod, i8mm) against the portable int8 reference:
 // activation quantizers byte for byte, gemm/gemv on random blocks and edge shapes.
 // Built only for aarch64 (tests/CMakeLists.txt); runs under qemu-user in CI.
 #include <gtest/gtest.h>
@@ -30,7 +30,8 @@ struct Variant {
 
 std::vector<Variant> variants() {
   return {{"plain", &neon_plain_kernel_table, true},
-          {"dotprod", &neon_dotprod_kernel_table, cpu_features().arm_dotprod}};
+          {"dotprod", &neon_dotprod_kernel_table, cpu_features().arm_dotprod},
+          {"i8mm", &neon_i8mm_kernel_table, cpu_features().arm_dotprod && cpu_features().arm_i8mm}};
 }
 
 // Byte offsets of a block's fp16 fields (d, m, dmin), which random bytes must not fill
@@ -84,7 +85,10 @@ std::vector<float> random_floats(int64_t n, std::mt19937& rng) {
 TEST(NeonKernels, DispatchOffersTheNeonTable) {
   EXPECT_TRUE(isa_supported(Isa::Neon));
   EXPECT_EQ(kernel_table(Isa::Neon), neon_kernel_table());
-  EXPECT_EQ(neon_kernel_table(), cpu_features().arm_dotprod ? neon_dotprod_kernel_table() : neon_plain_kernel_table());
+  const CpuFeatures& f = cpu_features();
+  EXPECT_EQ(neon_kernel_table(), f.arm_i8mm && f.arm_dotprod ? neon_i8mm_kernel_table()
+                                 : f.arm_dotprod            ? neon_dotprod_kernel_table()
+                                                            : neon_plain_kernel_table());
 }
 
 TEST(NeonKernels, ActivationQuantizersMatchTheReferenceByteForByte) {

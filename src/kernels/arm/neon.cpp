@@ -1,5 +1,5 @@
-// Baseline AArch64 kernels (NEON is mandatory there), and the choice between them and
-// the dotprod build in neon_dotprod.cpp.
+// Baseline AArch64 kernels (NEON is mandatory there), and the choice between them, the
+// dotprod build in neon_dotprod.cpp and the i8mm build in neon_i8mm.cpp.
 #include "kernels/arm/neon.h"
 
 #include <arm_neon.h>
@@ -25,7 +25,9 @@ const KernelTable* neon_plain_kernel_table() {
 }
 
 const KernelTable* neon_kernel_table() {
-  return cpu_features().arm_dotprod ? neon_dotprod_kernel_table() : neon_plain_kernel_table();
+  const CpuFeatures& f = cpu_features();
+  if (f.arm_i8mm && f.arm_dotprod) return neon_i8mm_kernel_table();
+  return f.arm_dotprod ? neon_dotprod_kernel_table() : neon_plain_kernel_table();
 }
 
 }  // namespace tandem::kernels
