@@ -123,37 +123,48 @@ void transpose_keys(const uint8_t* k, size_t k_row_bytes, int n_k, int d, float*
     }
 }
 
-// Four query rows (d apart) against keys [j, j + 16) of kt: their scores, at out (rows
-// n_k apart; n: how many of the 16 keys exist). Named sums, as in wide_accumulate_rows.
-void wide_scores_tile(const float* q, int d, const float* kt, int stride, int j, float* out, int n_k, int n) {
-  const float* q1 = q + d;
-  const float* q2 = q1 + d;
-  const float* q3 = q2 + d;
-  __m256 a0 = _mm256_setzero_ps(), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0, b3 = a0;
-  for (int c = 0; c < d; c++) {
-    const __m256 k0 = _mm256_load_ps(kt + (size_t)c * stride + j), k1 = _mm256_load_ps(kt + (size_t)c * stride + j + 8);
-    __m256 w = _mm256_broadcast_ss(q + c);
-    a0 = _mm256_fmadd_ps(w, k0, a0), b0 = _mm256_fmadd_ps(w, k1, b0);
-    w = _mm256_broadcast_ss(q1 + c);
-    a1 = _mm256_fmadd_ps(w, k0, a1), b1 = _mm256_fmadd_ps(w, k1, b1);
-    w = _mm256_broadcast_ss(q2 + c);
-    a2 = _mm256_fmadd_ps(w, k0, a2), b2 = _mm256_fmadd_ps(w, k1, b2);
-    w = _mm256_broadcast_ss(q3 + c);
-    a3 = _mm256_fmadd_ps(w, k0, a3), b3 = _mm256_fmadd_ps(w, k1, b3);
+// The 4 x 16 sums of both prefill kernels: row i (lo: columns 0-7, hi: 8-15). Named
+// members, not arrays: kept in an array, GCC mirrors the sums on the stack and stores all
+// eight every step.
+struct Sums4x16 {
+  __m256 lo0, hi0, lo1, hi1, lo2, hi2, lo3, hi3;
+  // row i += x[i * stride] * (v0 | v1)
+  void add(const float* x, size_t stride, __m256 v0, __m256 v1) {
+    __m256 w = _mm256_broadcast_ss(x);
+    lo0 = _mm256_fmadd_ps(w, v0, lo0), hi0 = _mm256_fmadd_ps(w, v1, hi0);
+    w = _mm256_broadcast_ss(x + stride);
+    lo1 = _mm256_fmadd_ps(w, v0, lo1), hi1 = _mm256_fmadd_ps(w, v1, hi1);
+    w = _mm256_broadcast_ss(x + 2 * stride);
+    lo2 = _mm256_fmadd_ps(w, v0, lo2), hi2 = _mm256_fmadd_ps(w, v1, hi2);
+    w = _mm256_broadcast_ss(x + 3 * stride);
+    lo3 = _mm256_fmadd_ps(w, v0, lo3), hi3 = _mm256_fmadd_ps(w, v1, hi3);
   }
-  const __m256 sums[4][2] = {{a0, b0}, {a1, b1}, {a2, b2}, {a3, b3}};
-  for (int r = 0; r < 4; r++) {
-    float* row = out + (size_t)r * n_k;
-    if (n == 16) {
-      _mm256_storeu_ps(row, sums[r][0]);
-      _mm256_storeu_ps(row + 8, sums[r][1]);
-    } else {
-      alignas(32) float tail[16];
-      _mm256_store_ps(tail, sums[r][0]);
-      _mm256_store_ps(tail + 8, sums[r][1]);
-      std::copy(tail, tail + n, row);
+  // The first n (<= 16) columns of each row to out + i * stride.
+  void store(float* out, size_t stride, int n) const {
+    const __m256 rows[4][2] = {{lo0, hi0}, {lo1, hi1}, {lo2, hi2}, {lo3, hi3}};
+    for (int i = 0; i < 4; i++) {
+      float* row = out + i * stride;
+      if (n == 16) {
+        _mm256_storeu_ps(row, rows[i][0]);
+        _mm256_storeu_ps(row + 8, rows[i][1]);
+      } else {
+        alignas(32) float tail[16];
+        _mm256_store_ps(tail, rows[i][0]);
+        _mm256_store_ps(tail + 8, rows[i][1]);
+        std::copy(tail, tail + n, row);
+      }
     }
   }
+};
+
+// Four query rows (d apart) against keys [j, j + 16) of kt: their scores, at out (rows
+// n_k apart; n: how many of the 16 keys exist).
+void wide_scores_tile(const float* q, int d, const float* kt, int stride, int j, float* out, int n_k, int n) {
+  const __m256 zero = _mm256_setzero_ps();
+  Sums4x16 sums{zero, zero, zero, zero, zero, zero, zero, zero};
+  for (int c = 0; c < d; c++)
+    sums.add(q + c, d, _mm256_load_ps(kt + (size_t)c * stride + j), _mm256_load_ps(kt + (size_t)c * stride + j + 8));
+  sums.store(out, n_k, n);
 }
 
 template <bool Half>
@@ -200,31 +211,15 @@ void accumulate_rows(float* out, const float* p, const uint8_t* v, size_t v_row_
 }
 
 // Four output rows, columns [c, c + 16), += their probabilities times the value rows
-// (floats, d apart). The eight sums are named variables: kept in arrays, GCC mirrors
-// them on the stack and stores all eight every key.
+// (floats, d apart).
 void wide_accumulate_rows(float* out, const float* p, const float* values, int n_k, int d, int c) {
-  float* o0 = out + c;
-  float* o1 = o0 + d;
-  float* o2 = o1 + d;
-  float* o3 = o2 + d;
-  __m256 a0 = _mm256_loadu_ps(o0), b0 = _mm256_loadu_ps(o0 + 8), a1 = _mm256_loadu_ps(o1), b1 = _mm256_loadu_ps(o1 + 8);
-  __m256 a2 = _mm256_loadu_ps(o2), b2 = _mm256_loadu_ps(o2 + 8), a3 = _mm256_loadu_ps(o3), b3 = _mm256_loadu_ps(o3 + 8);
-  const float* p1 = p + n_k;
-  const float* p2 = p1 + n_k;
-  const float* p3 = p2 + n_k;
-  for (int j = 0; j < n_k; j++) {
-    const __m256 v0 = _mm256_loadu_ps(values + (size_t)j * d + c), v1 = _mm256_loadu_ps(values + (size_t)j * d + c + 8);
-    __m256 w = _mm256_broadcast_ss(p + j);
-    a0 = _mm256_fmadd_ps(w, v0, a0), b0 = _mm256_fmadd_ps(w, v1, b0);
-    w = _mm256_broadcast_ss(p1 + j);
-    a1 = _mm256_fmadd_ps(w, v0, a1), b1 = _mm256_fmadd_ps(w, v1, b1);
-    w = _mm256_broadcast_ss(p2 + j);
-    a2 = _mm256_fmadd_ps(w, v0, a2), b2 = _mm256_fmadd_ps(w, v1, b2);
-    w = _mm256_broadcast_ss(p3 + j);
-    a3 = _mm256_fmadd_ps(w, v0, a3), b3 = _mm256_fmadd_ps(w, v1, b3);
-  }
-  _mm256_storeu_ps(o0, a0), _mm256_storeu_ps(o0 + 8, b0), _mm256_storeu_ps(o1, a1), _mm256_storeu_ps(o1 + 8, b1);
-  _mm256_storeu_ps(o2, a2), _mm256_storeu_ps(o2 + 8, b2), _mm256_storeu_ps(o3, a3), _mm256_storeu_ps(o3 + 8, b3);
+  float* o = out + c;
+  Sums4x16 sums{_mm256_loadu_ps(o),         _mm256_loadu_ps(o + 8),         _mm256_loadu_ps(o + d),
+                _mm256_loadu_ps(o + d + 8), _mm256_loadu_ps(o + 2 * d),     _mm256_loadu_ps(o + 2 * d + 8),
+                _mm256_loadu_ps(o + 3 * d), _mm256_loadu_ps(o + 3 * d + 8)};
+  for (int j = 0; j < n_k; j++)
+    sums.add(p + j, n_k, _mm256_loadu_ps(values + (size_t)j * d + c), _mm256_loadu_ps(values + (size_t)j * d + c + 8));
+  sums.store(o, d, 16);
 }
 
 template <bool Half>
