@@ -11,6 +11,7 @@
 #include "kernels/dispatch.h"
 #include "quant/reference.h"
 #include "quant/repack.h"
+#include "support/simd_tables.h"
 
 namespace tandem::test {
 
@@ -80,6 +81,7 @@ inline float magnitude(quant::Type type, const uint8_t* row, const float* x, int
   return (float)sum;
 }
 
+// The ISAs this CPU runs (for code that dispatches by ISA; the kernel tables: simd_tables()).
 inline std::vector<kernels::Isa> simd_isas() {
   std::vector<kernels::Isa> out;
   for (kernels::Isa isa : {kernels::Isa::Avx2, kernels::Isa::Avx512, kernels::Isa::Neon})

@@ -1,5 +1,5 @@
 // The prefill kernels (TypeKernels::gemm, a block of tokens) of every SIMD ISA this
-// machine runs, against the portable int8 reference: token and row counts around each
+// machine runs (and of the AVX-512 VNNI code, emulated; support/simd_tables.h), against the portable int8 reference: token and row counts around each
 // kernel's register tile (1, 2, 3, 5, 17 tokens), the minimum row length and block counts
 // that leave a partial block group, extreme integer values (the int16 / int32 headroom
 // of the dot products), row panels and token chunks, and no write outside the tokens' rows
@@ -16,6 +16,9 @@
 #include "kernels/int8_reference.h"
 #include "kernels/kernel_cases.h"
 #include "quant/reference.h"
+#if defined(__x86_64__)
+#include "support/vnni_emulated.h"
+#endif
 
 using namespace tandem;
 using namespace tandem::kernels;
@@ -46,10 +49,10 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, int64_t n_tokens, F
   const size_t row_bytes = quant::row_bytes(quant::traits(c.type), k);
   constexpr int kGuard = 3;
   const size_t y_stride = rows + kGuard;
-  for (Isa isa : simd_isas()) {
-    const TypeKernels* kernels = kernel_table(isa)->find(c.type);
+  for (const SimdTable& simd : simd_tables()) {
+    const TypeKernels* kernels = simd.table->find(c.type);
     if (!kernels && optional_in_tables(c.type)) continue;
-    ASSERT_NE(kernels, nullptr) << isa_name(isa) << " lacks " << quant::type_name(c.type);
+    ASSERT_NE(kernels, nullptr) << simd.name << " lacks " << quant::type_name(c.type);
     std::vector<float> y(y_stride * n_tokens, NAN);
     std::vector<uint8_t> storage;
     size_t gemm_stride;
@@ -60,7 +63,7 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, int64_t n_tokens, F
         const uint8_t* row = &w[r * row_bytes];
         const float want = vec_dot_reference(c.type, row, act.data() + t * act_bytes, k);
         ASSERT_NEAR(y[t * y_stride + r], want, 1e-5 * magnitude(c.type, row, x[t].data(), k) + 1e-6)
-            << isa_name(isa) << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows
+            << simd.name << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows
             << " tokens=" << n_tokens << " row " << r << " token " << t;
       }
       for (int g = 0; g < kGuard; g++)
@@ -72,7 +75,7 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, int64_t n_tokens, F
 class GemmTest : public ::testing::TestWithParam<TypeCase> {};
 
 TEST_P(GemmTest, MatchesInt8ReferenceOnTokenAndRowCountsAroundTheTile) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(13 + (int)c.type);
   for (int64_t n_tokens : {1, 2, 3, 5, 17})
@@ -80,7 +83,7 @@ TEST_P(GemmTest, MatchesInt8ReferenceOnTokenAndRowCountsAroundTheTile) {
 }
 
 TEST_P(GemmTest, MatchesInt8ReferenceOnBlockCountsLeavingPartialGroups) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(29 + (int)c.type);
   // 1-9 blocks: every remainder of pairs and fours, and the 8-block stride of the min terms.
@@ -89,7 +92,7 @@ TEST_P(GemmTest, MatchesInt8ReferenceOnBlockCountsLeavingPartialGroups) {
 }
 
 TEST_P(GemmTest, MatchesInt8ReferenceOnModelSizedRows) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(31 + (int)c.type);
   for (int64_t k : {2048, 5632}) check(c, 5, k, 9, Fill::Random, Act::Normal, rng);
@@ -99,14 +102,14 @@ TEST_P(GemmTest, MatchesInt8ReferenceOnModelSizedRows) {
 // over the tokens in chunks that fit L2 (256 KiB of activation rows: 24 or 28 tokens of an
 // 8192-wide row): 29 rows and 29 tokens end both in a partial panel and a partial chunk.
 TEST_P(GemmTest, MatchesInt8ReferenceAcrossRowPanelsAndTokenChunks) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(37 + (int)c.type);
   check(c, 29, 8192, 29, Fill::Random, Act::Normal, rng);
 }
 
 TEST_P(GemmTest, ExtremeWeightsAndSaturatedActivationsDoNotOverflow) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(41 + (int)c.type);
   for (Fill fill : {Fill::AllOnes, Fill::Random})
@@ -118,5 +121,32 @@ std::string type_label(const ::testing::TestParamInfo<TypeCase>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryQuantType, GemmTest, ::testing::ValuesIn(kTypes), type_label);
+
+#if defined(__x86_64__)
+// The tests above run the VNNI kernels here through an emulated vpdpbusd, so it must be
+// the instruction: four unsigned x signed byte products per int32 lane, added to the lane
+// with no int16 saturation on the way (255 * 127 * 2 is past vpmaddubsw's 32767).
+TEST(EmulatedVnni, DpbusdIsTheInstructionsDefinition) {
+  if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "the emulation is built for AVX2";
+  std::mt19937 rng(43);
+  for (int round = 0; round < 200; round++) {
+    int32_t acc[8], got[8];
+    uint8_t u[32];
+    int8_t s[32];
+    for (int i = 0; i < 8; i++) acc[i] = (int32_t)rng() % 1000000;
+    for (int i = 0; i < 32; i++) {
+      // Round 0: the extremes (255 x 127 and 255 x -128); then random bytes.
+      u[i] = round == 0 ? 255 : (uint8_t)rng();
+      s[i] = round == 0 ? (i < 16 ? 127 : -128) : (int8_t)rng();
+    }
+    emulated_dpbusd_lanes(acc, u, s, got);
+    for (int lane = 0; lane < 8; lane++) {
+      int32_t want = acc[lane];
+      for (int j = 0; j < 4; j++) want += u[4 * lane + j] * s[4 * lane + j];
+      ASSERT_EQ(got[lane], want) << "round " << round << " lane " << lane;
+    }
+  }
+}
+#endif
 
 }  // namespace

@@ -37,10 +37,10 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, Fill fill, Act act_
   const size_t row_bytes = quant::row_bytes(quant::traits(c.type), k);
   std::vector<uint8_t> act(act_row_bytes(c.act, k));
   quantize_act_row(int8_reference_table(), c.act, x.data(), k, act.data());
-  for (Isa isa : simd_isas()) {
-    const TypeKernels* kernels = kernel_table(isa)->find(c.type);
+  for (const SimdTable& simd : simd_tables()) {
+    const TypeKernels* kernels = simd.table->find(c.type);
     if (!kernels && optional_in_tables(c.type)) continue;
-    ASSERT_NE(kernels, nullptr) << isa_name(isa) << " lacks " << quant::type_name(c.type);
+    ASSERT_NE(kernels, nullptr) << simd.name << " lacks " << quant::type_name(c.type);
     std::vector<uint8_t> storage;
     size_t gemv_stride;
     const uint8_t* gemv_act = arranged_activations(*kernels, kernels->gemv, act, act.size(), k, 1, storage, &gemv_stride);
@@ -51,7 +51,7 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, Fill fill, Act act_
       const uint8_t* row = &w[r * row_bytes];
       const float want = vec_dot_reference(c.type, row, act.data(), k);
       ASSERT_NEAR(y[r], want, 1e-5 * magnitude(c.type, row, x.data(), k) + 1e-6)
-          << isa_name(isa) << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows << " row " << r;
+          << simd.name << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows << " row " << r;
     }
     for (int g = 0; g < kGuard; g++) ASSERT_TRUE(std::isnan(y[rows + g])) << "wrote past row " << rows;
   }
@@ -60,7 +60,7 @@ void check_shape(const TypeCase& c, int64_t rows, int64_t k, Fill fill, Act act_
 class GemvTest : public ::testing::TestWithParam<TypeCase> {};
 
 TEST_P(GemvTest, MatchesInt8ReferenceOnRowCountsAroundTheTileAndOddBlockCounts) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(11 + (int)c.type);
   // 1, 2, 3, 5 and 7 blocks: the minimum, pairs and an odd block left over.
@@ -69,14 +69,14 @@ TEST_P(GemvTest, MatchesInt8ReferenceOnRowCountsAroundTheTileAndOddBlockCounts) 
 }
 
 TEST_P(GemvTest, MatchesInt8ReferenceOnModelSizedRows) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(23 + (int)c.type);
   for (int64_t k : {2048, 5632}) check(c, 11, k, Fill::Random, Act::Normal, rng);
 }
 
 TEST_P(GemvTest, ExtremeWeightsAndSaturatedActivationsDoNotOverflow) {
-  if (simd_isas().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  if (simd_tables().empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   const TypeCase& c = GetParam();
   std::mt19937 rng(37 + (int)c.type);
   for (Fill fill : {Fill::AllOnes, Fill::Random})

@@ -112,17 +112,17 @@ TEST(KernelsDispatch, ActiveIsaIsSupportedAndRefAlwaysIs) {
 
 TEST(KernelsQuantize, EveryIsaQuantizesActivationsToTheReferenceBytes) {
   std::mt19937 rng(1);
-  for (Isa isa : simd_isas()) {
+  for (const tandem::test::SimdTable& simd : tandem::test::simd_tables()) {
     for (ActFormat act : {ActFormat::Q8_0, ActFormat::Q8_K}) {
       const int64_t k = 256 * 3;
       const auto x = random_activations(k * 2, rng);
-      const auto ours = quantize_rows(*kernel_table(isa), act, x, k, 2);
+      const auto ours = quantize_rows(*simd.table, act, x, k, 2);
       const auto ref = quantize_rows(int8_reference_table(), act, x, k, 2);
       // Compare the meaningful bytes (the row padding is not written).
       const size_t used = act == ActFormat::Q8_0 ? k + 8 * (k / 32) : k + 4 * (k / 256) + 2 * (k / 16);
       for (int t = 0; t < 2; t++) {
         const size_t base = t * act_row_bytes(act, k);
-        EXPECT_EQ(0, std::memcmp(&ours[base], &ref[base], used)) << isa_name(isa) << " format " << (int)act;
+        EXPECT_EQ(0, std::memcmp(&ours[base], &ref[base], used)) << simd.name << " format " << (int)act;
       }
     }
   }
@@ -162,8 +162,8 @@ TEST(KernelsReference, Int8DotIsWithinActivationQuantizationErrorOfFloatDot) {
 
 TEST(KernelsSimd, EveryIsaGemmMatchesInt8ReferenceOnOddShapes) {
   std::mt19937 rng(3);
-  const auto isas = simd_isas();
-  if (isas.empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
+  const auto tables = tandem::test::simd_tables();
+  if (tables.empty()) GTEST_SKIP() << "no SIMD ISA on this machine";
   for (const TypeCase& c : kTypes) {
     const int64_t block = block_of(c.act);
     const std::vector<int64_t> ks = block == 256 ? std::vector<int64_t>{256, 768, 1280}
@@ -183,9 +183,9 @@ TEST(KernelsSimd, EveryIsaGemmMatchesInt8ReferenceOnOddShapes) {
               want[t * rows + r] = vec_dot_reference(c.type, &w[r * row_bytes], &act[t * stride], k);
               mag[t * rows + r] = magnitude(c.type, &w[r * row_bytes], &x[t * k], k);
             }
-          for (Isa isa : isas) {
-            const TypeKernels* kernels = kernel_table(isa)->find(c.type);
-            ASSERT_NE(kernels, nullptr) << isa_name(isa) << " lacks " << quant::type_name(c.type);
+          for (const tandem::test::SimdTable& simd : tables) {
+            const TypeKernels* kernels = simd.table->find(c.type);
+            ASSERT_NE(kernels, nullptr) << simd.name << " lacks " << quant::type_name(c.type);
             ASSERT_EQ(kernels->act, c.act);
             for (GemmFn fn : {kernels->gemm, kernels->gemv}) {
               if (fn == kernels->gemv && n != 1) continue;
@@ -196,7 +196,7 @@ TEST(KernelsSimd, EveryIsaGemmMatchesInt8ReferenceOnOddShapes) {
               fn(k, w.data(), row_bytes, rows, fn_act, fn_stride, n, got.data(), rows);
               for (int64_t i = 0; i < rows * n; i++)
                 ASSERT_NEAR(got[i], want[i], 1e-5 * mag[i] + 1e-6)
-                    << isa_name(isa) << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows
+                    << simd.name << " " << quant::type_name(c.type) << " k=" << k << " rows=" << rows
                     << " tokens=" << n << " index " << i;
             }
           }
