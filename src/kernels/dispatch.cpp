@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "core/half.h"
 #include "kernels/cpu_features.h"
 
 namespace tandem::kernels {
@@ -14,6 +15,7 @@ namespace tandem::kernels {
 #if defined(__x86_64__)
 const KernelTable* avx2_kernel_table();
 const KernelTable* avx512_kernel_table();
+const KernelTable* avx512_bf16_kernel_table();
 #endif
 #if defined(__aarch64__)
 const KernelTable* neon_kernel_table();  // src/kernels/arm/neon.cpp
@@ -52,7 +54,7 @@ const KernelTable* kernel_table(Isa isa) {
   switch (isa) {
 #if defined(__x86_64__)
     case Isa::Avx2: return avx2_kernel_table();
-    case Isa::Avx512: return avx512_kernel_table();
+    case Isa::Avx512: return cpu_features().avx512_bf16 ? avx512_bf16_kernel_table() : avx512_kernel_table();
 #endif
 #if defined(__aarch64__)
     case Isa::Neon: return neon_kernel_table();
@@ -97,12 +99,19 @@ const TypeKernels* KernelTable::find(quant::Type type) const {
   return nullptr;
 }
 
+void quantize_bf16(const float* x, int64_t k, uint8_t* out) {
+  uint16_t* h = (uint16_t*)out;
+  for (int64_t i = 0; i < k; i++) h[i] = fp32_to_bf16(x[i]);
+  for (int64_t i = k; i < (k + 31) / 32 * 32; i++) h[i] = 0;  // whole vectors for the kernels
+}
+
 size_t act_row_bytes(ActFormat format, int64_t k) {
   size_t bytes = 0;
   switch (format) {
     case ActFormat::F32: bytes = 4 * k; break;
     case ActFormat::Q8_0: bytes = k + 8 * (k / 32); break;
     case ActFormat::Q8_K: bytes = k + 4 * (k / 256) + 2 * (k / 16); break;
+    case ActFormat::BF16: bytes = 2 * ((k + 31) / 32 * 32); break;
   }
   return (bytes + 63) / 64 * 64;
 }
@@ -112,6 +121,7 @@ void quantize_act_row(const KernelTable& table, ActFormat format, const float* x
     case ActFormat::F32: std::memcpy(out, x, 4 * k); break;
     case ActFormat::Q8_0: table.quantize_q8_0(x, k, out); break;
     case ActFormat::Q8_K: table.quantize_q8_k(x, k, out); break;
+    case ActFormat::BF16: quantize_bf16(x, k, out); break;
   }
 }
 

@@ -7,6 +7,9 @@
 //
 // Activation formats (one row of k values; rows are `act_row_bytes` apart, 64-byte aligned):
 //   F32  : float x[k]                                    (F32/F16/BF16 weights)
+//   BF16 : bfloat16 x[k], zeros up to a multiple of 32    (BF16 weights where the CPU has
+//          a bf16 dot, AVX512-BF16's vdpbf16ps; rounded to nearest-even, as llama.cpp
+//          rounds the activations of every BF16 matrix)
 //   Q8_0 : int8 qs[k] | float d[k/32] | float s[k/32]    (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0)
 //          block b holds values d[b] * qs[32b + i]; s[b] = d[b] * sum_i qs[32b + i].
 //   Q8_K : int8 qs[k] | float d[k/256] | int16 bsums[k/16]   (Q4_K, Q5_K, Q6_K)
@@ -30,7 +33,8 @@
 namespace tandem::kernels {
 
 enum class Isa { Ref, Avx2, Avx512, Neon };
-enum class ActFormat { F32, Q8_0, Q8_K };
+enum class ActFormat { F32, Q8_0, Q8_K, BF16 };
+constexpr int kActFormats = 4;
 
 std::string_view isa_name(Isa isa);
 bool isa_supported(Isa isa);  // by this build and this CPU
@@ -83,6 +87,8 @@ struct KernelTable {
 const KernelTable* kernel_table(Isa isa);
 
 size_t act_row_bytes(ActFormat format, int64_t k);
+// One row to bf16 (ActFormat::BF16): portable, the same bytes on every ISA.
+void quantize_bf16(const float* x, int64_t k, uint8_t* out);
 // The quantizer of `table` for `format` (F32 copies).
 void quantize_act_row(const KernelTable& table, ActFormat format, const float* x, int64_t k, uint8_t* out);
 

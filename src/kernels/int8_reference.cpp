@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/error.h"
 #include "core/half.h"
 #include "quant/blocks.h"
 #include "quant/repack.h"
@@ -236,6 +237,14 @@ float vec_dot_reference(Type type, const uint8_t* w_row, const uint8_t* act_row,
     default:
       return dot_float(type, w_row, act_row, k);
   }
+}
+
+float vec_dot_reference(Type type, ActFormat format, const uint8_t* w_row, const uint8_t* act_row, int64_t k) {
+  if (format != ActFormat::BF16) return vec_dot_reference(type, w_row, act_row, k);
+  if (type != Type::BF16) fail("bf16 activations are for BF16 weights, not ", quant::type_name(type));
+  float sum = 0;
+  for (int64_t i = 0; i < k; i++) sum += bf16_to_fp32(load_u16(w_row + 2 * i)) * bf16_to_fp32(load_u16(act_row + 2 * i));
+  return sum;
 }
 
 const KernelTable& int8_reference_table() {

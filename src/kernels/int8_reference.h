@@ -22,6 +22,8 @@ void quantize_q8_k_reference(const float* x, int64_t k, uint8_t* out);
 
 // dot(weight row, activation row) with the activation in the type's format.
 float vec_dot_reference(quant::Type type, const uint8_t* w_row, const uint8_t* act_row, int64_t k);
+// The same with the activation in `format`: the type's, or BF16 for BF16 weights.
+float vec_dot_reference(quant::Type type, ActFormat format, const uint8_t* w_row, const uint8_t* act_row, int64_t k);
 
 // Table form of the above (gemm = vec_dot per (row, token)): what the SIMD tables are tested against.
 const KernelTable& int8_reference_table();

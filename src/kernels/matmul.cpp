@@ -44,10 +44,10 @@ void matmul_reference(const gguf::TensorInfo& w, const float* x, int n_tokens, f
 constexpr int kMaxPrepares = 2;
 enum class Arrangement { Quantized, Regrouped, Prepared };
 uint8_t* activation_buffer(ActFormat format, Arrangement arrangement, size_t bytes, int prepare_index = 0) {
-  constexpr int kSlots = 3 * (2 + kMaxPrepares);
+  constexpr int kSlots = kActFormats * (2 + kMaxPrepares);
   thread_local std::unique_ptr<uint8_t[]> storage[kSlots];
   thread_local size_t capacity[kSlots] = {};
-  const int slot = (int)format + 3 * ((int)arrangement + prepare_index);
+  const int slot = (int)format + kActFormats * ((int)arrangement + prepare_index);
   if (bytes + 64 > capacity[slot]) {
     capacity[slot] = bytes + 64;
     storage[slot].reset(new uint8_t[capacity[slot]]);

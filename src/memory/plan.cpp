@@ -35,7 +35,9 @@ constexpr uint64_t kBytesPerMerge = 128;
 // three batch x n_embd float arrays (tinyllama +6.1 MiB, qwen2.5 +2.1 MiB, stories ~0).
 constexpr uint64_t kSlackBatchArrays = 3;
 // Quantized activations are ~1.07 bytes per value (Q8_0 / Q8_K rows); 9/8 bounds both.
-constexpr double kActivationBytesPerValue = 9.0 / 8.0;
+// BF16 matrices read bf16 rows where the CPU has AVX512-BF16: 2 bytes per value, counted
+// whenever the model has them.
+constexpr double kActivationBytesPerValue = 9.0 / 8.0, kBf16ActivationBytesPerValue = 2.0;
 
 uint64_t floats(uint64_t n) { return n * sizeof(float); }
 
@@ -108,7 +110,10 @@ Plan make_plan(const ModelLayout& m, const PlanOptions& o) {
   // Attention reads the cache rows in place (kernels/attention.h); its per-thread tile
   // buffers (a few hundred KiB at most) fit in the process overhead: no KV-sized scratch.
   const uint64_t widest = std::max({d, ff, dq});
-  c.emplace_back("quantized activations", uint64_t(std::ceil(batch * widest * kActivationBytesPerValue)));
+  const bool bf16_rows = std::any_of(m.weights.begin(), m.weights.end(),
+                                     [](const WeightGroup& g) { return g.type == quant::Type::BF16; });
+  c.emplace_back("quantized activations",
+                 uint64_t(std::ceil(batch * widest * (kActivationBytesPerValue + (bf16_rows ? kBf16ActivationBytesPerValue : 0)))));
   for (const auto& part : c) plan.compute_bytes += part.second;
 
   auto& v = plan.overhead;

@@ -12,6 +12,7 @@
 #include "quant/reference.h"
 #include "quant/repack.h"
 #include "support/simd_tables.h"
+#include "support/simd_tables.h"
 
 namespace tandem::test {
 
@@ -81,6 +82,7 @@ inline float magnitude(quant::Type type, const uint8_t* row, const float* x, int
   return (float)sum;
 }
 
+// The ISAs this CPU runs (for code that dispatches by ISA; the kernel tables: simd_tables()).
 // The ISAs this CPU runs (for code that dispatches by ISA; the kernel tables: simd_tables()).
 inline std::vector<kernels::Isa> simd_isas() {
   std::vector<kernels::Isa> out;

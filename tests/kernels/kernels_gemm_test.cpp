@@ -1,11 +1,12 @@
 // The prefill kernels (TypeKernels::gemm, a block of tokens) of every SIMD ISA this
-// machine runs (and of the AVX-512 VNNI code, emulated; support/simd_tables.h), against the portable int8 reference: token and row counts around each
+// machine runs (and of the AVX-512 VNNI + BF16 code, emulated; support/simd_tables.h), against the portable int8 reference: token and row counts around each
 // kernel's register tile (1, 2, 3, 5, 17 tokens), the minimum row length and block counts
 // that leave a partial block group, extreme integer values (the int16 / int32 headroom
 // of the dot products), row panels and token chunks, and no write outside the tokens' rows
 // of y.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -17,7 +18,7 @@
 #include "kernels/kernel_cases.h"
 #include "quant/reference.h"
 #if defined(__x86_64__)
-#include "support/vnni_emulated.h"
+#include "support/avx512_emulated.h"
 #endif
 
 using namespace tandem;
@@ -126,7 +127,7 @@ INSTANTIATE_TEST_SUITE_P(EveryQuantType, GemmTest, ::testing::ValuesIn(kTypes), 
 // The tests above run the VNNI kernels here through an emulated vpdpbusd, so it must be
 // the instruction: four unsigned x signed byte products per int32 lane, added to the lane
 // with no int16 saturation on the way (255 * 127 * 2 is past vpmaddubsw's 32767).
-TEST(EmulatedVnni, DpbusdIsTheInstructionsDefinition) {
+TEST(EmulatedAvx512, DpbusdIsTheInstructionsDefinition) {
   if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "the emulation is built for AVX2";
   std::mt19937 rng(43);
   for (int round = 0; round < 200; round++) {
@@ -143,6 +144,32 @@ TEST(EmulatedVnni, DpbusdIsTheInstructionsDefinition) {
     for (int lane = 0; lane < 8; lane++) {
       int32_t want = acc[lane];
       for (int j = 0; j < 4; j++) want += u[4 * lane + j] * s[4 * lane + j];
+      ASSERT_EQ(got[lane], want) << "round " << round << " lane " << lane;
+    }
+  }
+}
+
+// And vdpbf16ps: per float lane, the odd pair's product added first, then the even one's,
+// each sum rounded once. Values whose sums cancel or round show the order.
+TEST(EmulatedAvx512, Dpbf16IsTheInstructionsDefinition) {
+  if (!isa_supported(Isa::Avx2)) GTEST_SKIP() << "the emulation is built for AVX2";
+  std::mt19937 rng(47);
+  std::normal_distribution<float> normal(0, 1);
+  auto bf16 = [](float f) { return (uint16_t)(std::bit_cast<uint32_t>(f) >> 16); };
+  auto as_float = [](uint16_t h) { return std::bit_cast<float>((uint32_t)h << 16); };
+  for (int round = 0; round < 200; round++) {
+    float acc[8], got[8];
+    uint16_t a[16], b[16];
+    for (int i = 0; i < 8; i++) acc[i] = round == 0 ? 1.0f : normal(rng) * 100;
+    for (int i = 0; i < 16; i++) a[i] = bf16(normal(rng)), b[i] = bf16(normal(rng));
+    if (round == 0) {  // 1 + 2^20 - 2^20: 1 when the odd product comes first, 0 the other way
+      for (int i = 0; i < 8; i++) a[2 * i + 1] = bf16(1024.0f), b[2 * i + 1] = bf16(1024.0f);
+      for (int i = 0; i < 8; i++) a[2 * i] = bf16(-1024.0f), b[2 * i] = bf16(1024.0f);
+    }
+    emulated_dpbf16_lanes(acc, a, b, got);
+    for (int lane = 0; lane < 8; lane++) {
+      float want = acc[lane] + as_float(a[2 * lane + 1]) * as_float(b[2 * lane + 1]);
+      want += as_float(a[2 * lane]) * as_float(b[2 * lane]);
       ASSERT_EQ(got[lane], want) << "round " << round << " lane " << lane;
     }
   }

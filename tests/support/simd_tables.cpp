@@ -1,7 +1,7 @@
 #include "support/simd_tables.h"
 
 #if defined(__x86_64__)
-#include "support/vnni_emulated.h"
+#include "support/avx512_emulated.h"
 #endif
 
 namespace tandem::test {
@@ -12,7 +12,7 @@ std::vector<SimdTable> simd_tables() {
   for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon})
     if (kernels::isa_supported(isa)) out.push_back({std::string(kernels::isa_name(isa)), kernels::kernel_table(isa)});
 #if defined(__x86_64__)
-  if (kernels::isa_supported(Isa::Avx2)) out.push_back({"avx512-vnni (emulated vpdpbusd)", kernels::vnni_emulated_kernel_table()});
+  if (kernels::isa_supported(Isa::Avx2)) out.push_back({"avx512 vnni+bf16 (emulated)", kernels::avx512_emulated_kernel_table()});
 #endif
   return out;
 }

@@ -12,9 +12,9 @@ struct SimdTable {
   const kernels::KernelTable* table;
 };
 
-// Every ISA this CPU runs and, on x86 with AVX2, the AVX-512 tier's VNNI code with its
-// vpdpbusd emulated exactly (support/vnni_emulated.cpp): the VNNI branches of the shared
-// x86 kernels are then checked on every machine, not only on the AVX-512 ones.
+// Every ISA this CPU runs and, on x86 with AVX2, the AVX-512 tier's VNNI and BF16 code with
+// vpdpbusd and vdpbf16ps emulated exactly (support/avx512_emulated.cpp): those branches of
+// the shared x86 kernels are then checked on every machine, not only on AVX-512 ones.
 std::vector<SimdTable> simd_tables();
 
 }  // namespace tandem::test

@@ -3,6 +3,7 @@
 // against the float reference (within the activation-quantization error).
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -110,6 +111,23 @@ TEST(KernelsDispatch, ActiveIsaIsSupportedAndRefAlwaysIs) {
   EXPECT_THROW(set_isa((Isa)99), Error);
 }
 
+// bf16 rows (the AVX512-BF16 table's format for BF16 weights): nearest-even rounding, as
+// llama.cpp's fp32 -> bf16, and zeros after k so kernels can read whole vectors.
+TEST(KernelsQuantize, Bf16RowsRoundToNearestEvenAndEndInZeros) {
+  const float x[] = {1.0f, std::bit_cast<float>(0x3f808000u), std::bit_cast<float>(0x3f818000u),
+                     std::bit_cast<float>(0x3f808001u), -2.5f};
+  const uint16_t want[] = {0x3f80, 0x3f80, 0x3f82, 0x3f81, 0xc020};  // ties to even; above the tie up
+  const int64_t k = std::size(x);
+  ASSERT_EQ(act_row_bytes(ActFormat::BF16, k), 64u);
+  std::vector<uint8_t> row(64, 0xaa);
+  quantize_act_row(int8_reference_table(), ActFormat::BF16, x, k, row.data());
+  for (int64_t i = 0; i < 32; i++) {
+    uint16_t got;
+    std::memcpy(&got, &row[2 * i], 2);
+    EXPECT_EQ(got, i < k ? want[i] : 0) << "element " << i;
+  }
+}
+
 TEST(KernelsQuantize, EveryIsaQuantizesActivationsToTheReferenceBytes) {
   std::mt19937 rng(1);
   for (const tandem::test::SimdTable& simd : tandem::test::simd_tables()) {
@@ -175,18 +193,21 @@ TEST(KernelsSimd, EveryIsaGemmMatchesInt8ReferenceOnOddShapes) {
         const size_t row_bytes = quant::row_bytes(quant::traits(c.type), k);
         for (int64_t n : {1, 3, 7}) {
           const auto x = random_activations(k * n, rng);
-          const auto act = quantize_rows(int8_reference_table(), c.act, x, k, n);
-          const size_t stride = act_row_bytes(c.act, k);
-          std::vector<float> want(rows * n), mag(rows * n);
+          std::vector<float> mag(rows * n);
           for (int64_t t = 0; t < n; t++)
-            for (int64_t r = 0; r < rows; r++) {
-              want[t * rows + r] = vec_dot_reference(c.type, &w[r * row_bytes], &act[t * stride], k);
-              mag[t * rows + r] = magnitude(c.type, &w[r * row_bytes], &x[t * k], k);
-            }
+            for (int64_t r = 0; r < rows; r++) mag[t * rows + r] = magnitude(c.type, &w[r * row_bytes], &x[t * k], k);
           for (const tandem::test::SimdTable& simd : tables) {
             const TypeKernels* kernels = simd.table->find(c.type);
             ASSERT_NE(kernels, nullptr) << simd.name << " lacks " << quant::type_name(c.type);
-            ASSERT_EQ(kernels->act, c.act);
+            // The type's format, or a table's own: bf16 rows for BF16 weights (AVX512-BF16).
+            const ActFormat format = kernels->act;
+            ASSERT_TRUE(format == c.act || (c.type == Type::BF16 && format == ActFormat::BF16)) << simd.name;
+            const auto act = quantize_rows(int8_reference_table(), format, x, k, n);
+            const size_t stride = act_row_bytes(format, k);
+            std::vector<float> want(rows * n);
+            for (int64_t t = 0; t < n; t++)
+              for (int64_t r = 0; r < rows; r++)
+                want[t * rows + r] = vec_dot_reference(c.type, format, &w[r * row_bytes], &act[t * stride], k);
             for (GemmFn fn : {kernels->gemm, kernels->gemv}) {
               if (fn == kernels->gemv && n != 1) continue;
               std::vector<float> got(rows * n, NAN);
@@ -233,11 +254,13 @@ TEST(KernelsMatmul, ThreadedMatmulUnderEveryIsaMatchesItsKernel) {
       for (Isa isa : simd_isas()) {
         set_isa(isa);
         matmul(info, x.data(), n, got.data(), pool);
-        const auto act = quantize_rows(*kernel_table(isa), c.act, x, k, n);
-        const size_t stride = act_row_bytes(c.act, k);
+        const TypeKernels* kernels = kernel_table(isa)->find(c.type);
+        const ActFormat format = kernels ? kernels->act : c.act;
+        const auto act = quantize_rows(*kernel_table(isa), format, x, k, n);
+        const size_t stride = act_row_bytes(format, k);
         for (int64_t t = 0; t < n; t++)
           for (int64_t r = 0; r < rows; r++)
-            ASSERT_NEAR(got[t * rows + r], vec_dot_reference(c.type, &w[r * row_bytes], &act[t * stride], k),
+            ASSERT_NEAR(got[t * rows + r], vec_dot_reference(c.type, format, &w[r * row_bytes], &act[t * stride], k),
                         1e-5 * magnitude(c.type, &w[r * row_bytes], &x[t * k], k) + 1e-6)
                 << isa_name(isa) << " " << quant::type_name(c.type) << " tokens " << n;
       }
