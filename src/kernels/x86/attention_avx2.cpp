@@ -2,9 +2,9 @@
 // (few query rows) process query and output rows up to 8 at a time, so every key or value
 // chunk is loaded (and, for F16, converted) once for all of them; prefill tiles convert
 // the block once into float buffers first ("Prefill tiles" below).
-// Only intrinsics, this file's own functions and exp_x86.inc's (internal linkage): an
-// inline function from a shared header compiled here with AVX2 flags could be the copy the
-// linker keeps for all.
+// Only intrinsics, this file's own functions and those of exp_x86.inc and transpose_x86.inc
+// (internal linkage): an inline function from a shared header compiled here with AVX2
+// flags could be the copy the linker keeps for all.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -17,6 +17,7 @@ namespace tandem::kernels {
 namespace {
 
 #include "kernels/x86/exp_x86.inc"
+#include "kernels/x86/transpose_x86.inc"
 
 // 32-byte aligned float storage for the converted blocks, grown on demand.
 struct alignas(32) Floats8 {
@@ -92,25 +93,6 @@ void scores_rows(const float* q, const uint8_t* k, size_t k_row_bytes, int n_k, 
 // 7.7% of it).
 constexpr int kWideRows = 16;  // query rows from which a block is worth converting
 
-// 8 x 8 float transpose: afterwards v[i] lane j is what v[j] lane i was.
-inline void transpose8(__m256 v[8]) {
-  __m256 t[8], u[8];
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
-    t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
-    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
-    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
-  }
-  for (int j = 0; j < 4; j++) {
-    v[j] = _mm256_permute2f128_ps(u[j], u[j + 4], 0x20);
-    v[j + 4] = _mm256_permute2f128_ps(u[j], u[j + 4], 0x31);
-  }
-}
-
 // kt[c * stride + j] = key j's element c, for j < n_k rounded up to 16 (zeros past n_k).
 template <bool Half>
 void transpose_keys(const uint8_t* k, size_t k_row_bytes, int n_k, int d, float* kt, int stride) {
@@ -118,7 +100,7 @@ void transpose_keys(const uint8_t* k, size_t k_row_bytes, int n_k, int d, float*
     for (int c0 = 0; c0 < d; c0 += 8) {
       __m256 v[8];
       for (int i = 0; i < 8; i++) v[i] = j0 + i < n_k ? load8<Half>(k + (j0 + i) * k_row_bytes, c0) : _mm256_setzero_ps();
-      transpose8(v);
+      transpose_8x8_ps(v);
       for (int i = 0; i < 8; i++) _mm256_store_ps(kt + (size_t)(c0 + i) * stride + j0, v[i]);
     }
 }
