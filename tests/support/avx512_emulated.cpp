@@ -65,9 +65,7 @@ namespace tandem::kernels::avx512_emulated {
 namespace tandem::kernels {
 
 const KernelTable* avx512_emulated_kernel_table() {
-  static const KernelTable table{Isa::Avx512, &avx512_emulated::quantize_q8_0, &avx512_emulated::quantize_q8_k,
-                                 avx512_emulated::kTypes, int(std::size(avx512_emulated::kTypes)),
-                                 &avx512_emulated::silu_mul};
+  static const KernelTable table = avx512_emulated::table_of(Isa::Avx512);
   return &table;
 }
 

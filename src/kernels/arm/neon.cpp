@@ -19,8 +19,7 @@ namespace tandem::kernels::neon_plain {
 namespace tandem::kernels {
 
 const KernelTable* neon_plain_kernel_table() {
-  static const KernelTable table{Isa::Neon, &neon_plain::quantize_q8_0, &neon_plain::quantize_q8_k,
-                                 neon_plain::kTypes, int(std::size(neon_plain::kTypes)), &neon_plain::silu_mul};
+  static const KernelTable table = neon_plain::table_of(Isa::Neon);
   return &table;
 }
 

@@ -23,8 +23,7 @@ namespace tandem::kernels::neon_dotprod {
 namespace tandem::kernels {
 
 const KernelTable* neon_dotprod_kernel_table() {
-  static const KernelTable table{Isa::Neon, &neon_dotprod::quantize_q8_0, &neon_dotprod::quantize_q8_k,
-                                 neon_dotprod::kTypes, int(std::size(neon_dotprod::kTypes)), &neon_dotprod::silu_mul};
+  static const KernelTable table = neon_dotprod::table_of(Isa::Neon);
   return &table;
 }
 

@@ -23,8 +23,7 @@ namespace tandem::kernels::neon_i8mm {
 namespace tandem::kernels {
 
 const KernelTable* neon_i8mm_kernel_table() {
-  static const KernelTable table{Isa::Neon, &neon_i8mm::quantize_q8_0, &neon_i8mm::quantize_q8_k,
-                                 neon_i8mm::kTypes, int(std::size(neon_i8mm::kTypes)), &neon_i8mm::silu_mul};
+  static const KernelTable table = neon_i8mm::table_of(Isa::Neon);
   return &table;
 }
 

@@ -16,8 +16,7 @@ namespace tandem::kernels::avx2 {
 namespace tandem::kernels {
 
 const KernelTable* avx2_kernel_table() {
-  static const KernelTable table{Isa::Avx2, &avx2::quantize_q8_0, &avx2::quantize_q8_k, avx2::kTypes,
-                                 int(std::size(avx2::kTypes)), &avx2::silu_mul};
+  static const KernelTable table = avx2::table_of(Isa::Avx2);
   return &table;
 }
 

@@ -20,8 +20,7 @@ namespace tandem::kernels::avx512 {
 namespace tandem::kernels {
 
 const KernelTable* avx512_kernel_table() {
-  static const KernelTable table{Isa::Avx512, &avx512::quantize_q8_0, &avx512::quantize_q8_k, avx512::kTypes,
-                                 int(std::size(avx512::kTypes)), &avx512::silu_mul};
+  static const KernelTable table = avx512::table_of(Isa::Avx512);
   return &table;
 }
 

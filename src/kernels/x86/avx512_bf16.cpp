@@ -20,8 +20,7 @@ namespace tandem::kernels::avx512_bf16 {
 namespace tandem::kernels {
 
 const KernelTable* avx512_bf16_kernel_table() {
-  static const KernelTable table{Isa::Avx512, &avx512_bf16::quantize_q8_0, &avx512_bf16::quantize_q8_k,
-                                 avx512_bf16::kTypes, int(std::size(avx512_bf16::kTypes)), &avx512_bf16::silu_mul};
+  static const KernelTable table = avx512_bf16::table_of(Isa::Avx512);
   return &table;
 }
 
