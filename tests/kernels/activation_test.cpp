@@ -10,6 +10,7 @@
 
 #include "kernels/dispatch.h"
 #include "kernels/ops.h"
+#include "support/simd_tables.h"
 
 namespace tandem::kernels {
 namespace {
@@ -26,8 +27,7 @@ std::vector<float> inputs(int n, std::mt19937& rng) {
 
 TEST(Activation, SiluMulMatchesTheReferenceOnEveryIsa) {
   int checked = 0;
-  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon}) {
-    if (!isa_supported(isa)) continue;
+  for (Isa isa : test::simd_isas()) {
     const KernelTable* table = kernel_table(isa);
     ASSERT_NE(table, nullptr);
     ASSERT_NE(table->silu_mul, nullptr) << isa_name(isa);

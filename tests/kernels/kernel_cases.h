@@ -1,6 +1,7 @@
 // Shared by the kernel tests: the quantized types with their activation formats,
 // random weight blocks with sane fp16 scales, activations (normal or saturated), the
-// magnitude that float rounding errors are relative to, and the SIMD ISAs this CPU runs.
+// magnitude that float rounding errors are relative to (the SIMD ISAs and tables this CPU
+// runs: support/simd_tables.h).
 #pragma once
 #include <cmath>
 #include <cstring>
@@ -80,15 +81,6 @@ inline float magnitude(quant::Type type, const uint8_t* row, const float* x, int
   double sum = 0;
   for (int64_t i = 0; i < k; i++) sum += std::fabs(w[i] * x[i]);
   return (float)sum;
-}
-
-// The ISAs this CPU runs (for code that dispatches by ISA; the kernel tables: simd_tables()).
-// The ISAs this CPU runs (for code that dispatches by ISA; the kernel tables: simd_tables()).
-inline std::vector<kernels::Isa> simd_isas() {
-  std::vector<kernels::Isa> out;
-  for (kernels::Isa isa : {kernels::Isa::Avx2, kernels::Isa::Avx512, kernels::Isa::Neon})
-    if (kernels::isa_supported(isa)) out.push_back(isa);
-  return out;
 }
 
 // The activation rows matmul hands `fn` (kernels.gemv or kernels.gemm) for n_tokens

@@ -87,12 +87,7 @@ const TypeCase kTypes[] = {
 
 int64_t block_of(ActFormat act) { return act == ActFormat::Q8_K ? 256 : act == ActFormat::Q8_0 ? 32 : 1; }
 
-std::vector<Isa> simd_isas() {
-  std::vector<Isa> out;
-  for (Isa isa : {Isa::Avx2, Isa::Avx512, Isa::Neon})
-    if (isa_supported(isa)) out.push_back(isa);
-  return out;
-}
+using tandem::test::simd_isas;
 
 // Quantized activation rows as the reference produces them.
 std::vector<uint8_t> quantize_rows(const KernelTable& table, ActFormat act, const std::vector<float>& x, int64_t k,
