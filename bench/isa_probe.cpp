@@ -99,95 +99,64 @@ void int16_pairs(int64_t steps) { PROBE_LOOP(TWELVE_CHAINS(INT16_STEP)); }
 
 // The Q8_0 tile's whole step (legacy_tile<kSigned>, 2 rows x 4 tokens) with its loads: per
 // row |w| and the signs (ymm8-11), per token one activation vector (ymm14), then the sign
-// trick into 8 int32 sums (ymm0-7; ymm13: int16 ones). Everything is read from one 256-byte
-// L1-resident buffer, and there are no scales, edges or panel decodes: no real tile of this
-// shape is faster.
-alignas(64) int8_t g_l1_block[256];
+// trick into 8 int32 sums (ymm0-7; ymm13: int16 ones). Everything is read from one
+// L1-resident buffer (step operands at 0-255, row scales at 256, token scales at 320, float
+// sums at 448), and there are no edges or panel decodes: no real tile of this shape is
+// faster.
+alignas(64) int8_t g_l1[1024];
+#define TILE_LOOP(BODY)                                                                                  \
+  __asm__ volatile(                                                                                      \
+      "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"                                                                   \
+      "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm0, %%ymm3\n\t"                      \
+      "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm0, %%ymm5\n\tvmovdqa %%ymm0, %%ymm6\n\tvmovdqa %%ymm0, %%ymm7\n\t" \
+      "vpcmpeqw %%ymm13, %%ymm13, %%ymm13\n\tvpsrlw $15, %%ymm13, %%ymm13\n\t"                              \
+      "1:\n\t" BODY "dec %0\n\tjnz 1b\n\tvzeroupper"                                                         \
+      : "+r"(steps)                                                                                      \
+      : "r"(g_l1)                                                                                        \
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",     \
+        "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory")
 #define SIGNED_PAIR(w, signs, acc)                                                   \
   "vpsignb %%ymm" #signs ", %%ymm14, %%ymm15\n\tvpmaddubsw %%ymm15, %%ymm" #w ", %%ymm15\n\t" \
   "vpmaddwd %%ymm13, %%ymm15, %%ymm15\n\tvpaddd %%ymm15, %%ymm" #acc ", %%ymm" #acc "\n\t"
 #define SIGNED_TOKEN(offset, acc0, acc1) \
   "vmovdqa " #offset "(%1), %%ymm14\n\t" SIGNED_PAIR(8, 9, acc0) SIGNED_PAIR(10, 11, acc1)
+#define LOAD_TWO_ROWS \
+  "vmovdqa (%1), %%ymm8\n\tvmovdqa 32(%1), %%ymm9\n\tvmovdqa 64(%1), %%ymm10\n\tvmovdqa 96(%1), %%ymm11\n\t"
+#define SIGNED_STEP \
+  LOAD_TWO_ROWS SIGNED_TOKEN(128, 0, 1) SIGNED_TOKEN(160, 2, 3) SIGNED_TOKEN(192, 4, 5) SIGNED_TOKEN(224, 6, 7)
+#define EIGHT(STEP) STEP STEP STEP STEP STEP STEP STEP STEP
 constexpr int kTilePairs = 8;
-void signed8_tile(int64_t steps) {
-  __asm__ volatile(
-      "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
-      "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm0, %%ymm3\n\t"
-      "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm0, %%ymm5\n\tvmovdqa %%ymm0, %%ymm6\n\tvmovdqa %%ymm0, %%ymm7\n\t"
-      "vpcmpeqw %%ymm13, %%ymm13, %%ymm13\n\tvpsrlw $15, %%ymm13, %%ymm13\n\t"
-      "1:\n\t"
-      "vmovdqa (%1), %%ymm8\n\tvmovdqa 32(%1), %%ymm9\n\tvmovdqa 64(%1), %%ymm10\n\tvmovdqa 96(%1), %%ymm11\n\t"
-      SIGNED_TOKEN(128, 0, 1) SIGNED_TOKEN(160, 2, 3) SIGNED_TOKEN(192, 4, 5) SIGNED_TOKEN(224, 6, 7)
-      "dec %0\n\tjnz 1b\n\tvzeroupper"
-      : "+r"(steps)
-      : "r"(g_l1_block)
-      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-        "xmm13", "xmm14", "xmm15", "cc", "memory");
-}
+void signed8_tile(int64_t steps) { TILE_LOOP(SIGNED_STEP); }
 
 // The same step 8 times (a group of 8 blocks) and then the group's epilogue, as the tile
 // must do it: per row and token the int32 sums converted, scaled by the rows' block scales
 // times the token's, and added to float sums. The 8 float sums do not fit in registers next
 // to the 8 int32 ones, so they live in L1 between groups (loaded, FMA'd, stored), and the
-// int32 sums restart at zero. Scales: ymm8-9 (rows, 8 blocks per vector), ymm14 (a token);
-// buffer: step operands at 0-255, row scales at 256, token scales at 320, float sums at 448.
+// int32 sums restart at zero. Scales: ymm8-9 (rows, 8 blocks per vector), ymm14 (a token).
 #define GROUP_PAIR(row, token, acc)                                                             \
   "vmovaps " #token "(%1), %%ymm14\n\tvmulps %%ymm" #row ", %%ymm14, %%ymm10\n\t"            \
   "vcvtdq2ps %%ymm" #acc ", %%ymm15\n\tvmovaps 448+32*" #acc "(%1), %%ymm11\n\t"              \
   "vfmadd231ps %%ymm10, %%ymm15, %%ymm11\n\tvmovaps %%ymm11, 448+32*" #acc "(%1)\n\t"        \
   "vpxor %%xmm" #acc ", %%xmm" #acc ", %%xmm" #acc "\n\t"
-#define SIGNED_STEP                                                                                        \
-  "vmovdqa (%1), %%ymm8\n\tvmovdqa 32(%1), %%ymm9\n\tvmovdqa 64(%1), %%ymm10\n\tvmovdqa 96(%1), %%ymm11\n\t" \
-  SIGNED_TOKEN(128, 0, 1) SIGNED_TOKEN(160, 2, 3) SIGNED_TOKEN(192, 4, 5) SIGNED_TOKEN(224, 6, 7)
+#define GROUP_EPILOGUE                                                                       \
+  "vmovaps 256(%1), %%ymm8\n\tvmovaps 288(%1), %%ymm9\n\t"                                     \
+  GROUP_PAIR(8, 320, 0) GROUP_PAIR(9, 320, 1) GROUP_PAIR(8, 352, 2) GROUP_PAIR(9, 352, 3)     \
+  GROUP_PAIR(8, 384, 4) GROUP_PAIR(9, 384, 5) GROUP_PAIR(8, 416, 6) GROUP_PAIR(9, 416, 7)
 constexpr int kGroupSteps = 8;
-alignas(64) int8_t g_l1_group[1024];
-void signed8_tile_group(int64_t steps) {
-  __asm__ volatile(
-      "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
-      "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm0, %%ymm3\n\t"
-      "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm0, %%ymm5\n\tvmovdqa %%ymm0, %%ymm6\n\tvmovdqa %%ymm0, %%ymm7\n\t"
-      "vpcmpeqw %%ymm13, %%ymm13, %%ymm13\n\tvpsrlw $15, %%ymm13, %%ymm13\n\t"
-      "1:\n\t"
-      SIGNED_STEP SIGNED_STEP SIGNED_STEP SIGNED_STEP SIGNED_STEP SIGNED_STEP SIGNED_STEP SIGNED_STEP
-      "vmovaps 256(%1), %%ymm8\n\tvmovaps 288(%1), %%ymm9\n\t"
-      GROUP_PAIR(8, 320, 0) GROUP_PAIR(9, 320, 1) GROUP_PAIR(8, 352, 2) GROUP_PAIR(9, 352, 3)
-      GROUP_PAIR(8, 384, 4) GROUP_PAIR(9, 384, 5) GROUP_PAIR(8, 416, 6) GROUP_PAIR(9, 416, 7)
-      "dec %0\n\tjnz 1b\n\tvzeroupper"
-      : "+r"(steps)
-      : "r"(g_l1_group)
-      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-        "xmm13", "xmm14", "xmm15", "cc", "memory");
-}
+void signed8_tile_group(int64_t steps) { TILE_LOOP(EIGHT(SIGNED_STEP) GROUP_EPILOGUE); }
 
 // A 2 x 2 tile fits its float sums in registers (ymm4-7) next to the int32 ones (ymm0-3),
 // for 6 loads per 4 products instead of 8 per 8.
-#define SIGNED_TOKEN2(offset, acc0, acc1) \
-  "vmovdqa " #offset "(%1), %%ymm14\n\t" SIGNED_PAIR(8, 9, acc0) SIGNED_PAIR(10, 11, acc1)
-#define SIGNED_STEP2X2                                                                                     \
-  "vmovdqa (%1), %%ymm8\n\tvmovdqa 32(%1), %%ymm9\n\tvmovdqa 64(%1), %%ymm10\n\tvmovdqa 96(%1), %%ymm11\n\t" \
-  SIGNED_TOKEN2(128, 0, 1) SIGNED_TOKEN2(160, 2, 3)
+#define SIGNED_STEP2X2 LOAD_TWO_ROWS SIGNED_TOKEN(128, 0, 1) SIGNED_TOKEN(160, 2, 3)
 #define GROUP_PAIR_IN_REGISTERS(row, token, acc, sum)                                               \
   "vmovaps " #token "(%1), %%ymm14\n\tvmulps " #row "(%1), %%ymm14, %%ymm12\n\t"                 \
   "vcvtdq2ps %%ymm" #acc ", %%ymm15\n\tvfmadd231ps %%ymm12, %%ymm15, %%ymm" #sum "\n\t"          \
   "vpxor %%xmm" #acc ", %%xmm" #acc ", %%xmm" #acc "\n\t"
+#define GROUP_EPILOGUE2X2                                                                     \
+  GROUP_PAIR_IN_REGISTERS(256, 320, 0, 4) GROUP_PAIR_IN_REGISTERS(288, 320, 1, 5)              \
+  GROUP_PAIR_IN_REGISTERS(256, 352, 2, 6) GROUP_PAIR_IN_REGISTERS(288, 352, 3, 7)
 constexpr int kTile2x2Pairs = 4;
-void signed8_tile2x2_group(int64_t steps) {
-  __asm__ volatile(
-      "vpxor %%xmm0, %%xmm0, %%xmm0\n\t"
-      "vmovdqa %%ymm0, %%ymm1\n\tvmovdqa %%ymm0, %%ymm2\n\tvmovdqa %%ymm0, %%ymm3\n\t"
-      "vmovdqa %%ymm0, %%ymm4\n\tvmovdqa %%ymm0, %%ymm5\n\tvmovdqa %%ymm0, %%ymm6\n\tvmovdqa %%ymm0, %%ymm7\n\t"
-      "vpcmpeqw %%ymm13, %%ymm13, %%ymm13\n\tvpsrlw $15, %%ymm13, %%ymm13\n\t"
-      "1:\n\t"
-      SIGNED_STEP2X2 SIGNED_STEP2X2 SIGNED_STEP2X2 SIGNED_STEP2X2
-      SIGNED_STEP2X2 SIGNED_STEP2X2 SIGNED_STEP2X2 SIGNED_STEP2X2
-      GROUP_PAIR_IN_REGISTERS(256, 320, 0, 4) GROUP_PAIR_IN_REGISTERS(288, 320, 1, 5)
-      GROUP_PAIR_IN_REGISTERS(256, 352, 2, 6) GROUP_PAIR_IN_REGISTERS(288, 352, 3, 7)
-      "dec %0\n\tjnz 1b\n\tvzeroupper"
-      : "+r"(steps)
-      : "r"(g_l1_group)
-      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11",
-        "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
-}
+void signed8_tile2x2_group(int64_t steps) { TILE_LOOP(EIGHT(SIGNED_STEP2X2) GROUP_EPILOGUE2X2); }
 
 // Products per second: 32 per chain (or tile pair) and step.
 double run(void (*loop)(int64_t), int chains) {
