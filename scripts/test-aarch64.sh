@@ -5,23 +5,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-sudo=""
-[ "$(id -u)" -ne 0 ] && sudo="sudo"
+source scripts/packages.sh
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
   $sudo dpkg --add-architecture arm64
+  $sudo apt-get update -qq
 fi
 # The cross compiler, the emulator, and the arm64 builds of the libraries the engine and tests
-# link (the HTTP server is left out: -DTANDEM_SERVER=OFF below); libc6/libstdc++6:arm64 come
-# with them and let qemu run the dynamic binaries from the host's multiarch paths.
-packages=(g++-aarch64-linux-gnu qemu-user libutf8proc-dev:arm64 libgtest-dev:arm64)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# link (the HTTP server is left out: -DTANDEM_SERVER=OFF below). qemu-user runs the dynamic
+# binaries with the arm64 loader and libraries from the host's multiarch paths, so the runtime
+# libraries are listed too: libgtest-dev:arm64 is static and brings no libstdc++6:arm64.
+packages=(g++-aarch64-linux-gnu qemu-user libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64
+  libutf8proc-dev:arm64 libgtest-dev:arm64)
+install_packages "${packages[@]}"
 
 # "executable:gtest filter[:qemu cpu]". Everything runs whole except the conformance test: the
 # float-path goldens (F32, deq_*) and gemma2 take minutes under emulation, so on ARM it checks
@@ -61,6 +56,10 @@ if ! grep -q ' T _ZN6tandem7kernels17neon_kernel_tableEv$' <<<"$symbols"; then
     "was not linked into the engine)" >&2
   exit 1
 fi
+
+# Every library the binaries load must come from the list above (or its dependencies).
+check_runtime_packages aarch64-linux-gnu aarch64-linux-gnu-readelf "${packages[*]}" \
+  "$build_dir/tandem" "${targets[@]/#/$build_dir/tests/}"
 
 qemu=(qemu-aarch64)
 failed=()

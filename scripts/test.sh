@@ -17,6 +17,10 @@ for t in "${asan_tests[@]}"; do
 done
 
 scripts/setup.sh
+# Every library the native binaries load must come from setup.sh's package list (or its
+# dependencies), not from whatever else this machine has.
+source scripts/packages.sh
+check_runtime_packages "$(gcc -dumpmachine)" readelf "${tandem_packages[*]}" build/tandem build/tests/*_test
 
 # Phone path: the aarch64 cross-build and its kernel/engine tests under qemu-user (a subset;
 # see the script). Before the native ctest, so ctest's summary stays the last output.
