@@ -1,5 +1,6 @@
-// find_pii: folds full-width characters, runs every scanner, keeps the best
-// non-overlapping candidates and maps them back to the caller's byte offsets.
+// find_pii: normalizes the text, runs every scanner, keeps the best non-overlapping
+// candidates, weighs public forms against personal context, attaches names to phone
+// numbers and maps the spans back to the caller's byte offsets.
 #include "router/privacy.h"
 
 #include <algorithm>
@@ -26,56 +27,44 @@ CodePoint decode_at(std::string_view text, size_t pos) {
   return {value, length};
 }
 
+CodePoint decode_before(std::string_view text, size_t pos) {
+  size_t start = pos;
+  while (start > 0 && pos - start < 4) {
+    --start;
+    if ((static_cast<unsigned char>(text[start]) & 0xC0) != 0x80) break;
+  }
+  if (start == pos) return {0xFFFD, 0};
+  CodePoint cp = decode_at(text, start);
+  if (start + cp.length != pos) return {0xFFFD, 1};
+  return cp;
+}
+
+std::string_view kind_name(Kind kind) {
+  constexpr std::array<std::string_view, 21> kNames = {
+      "api_key", "credentials", "cn_id_number", "hk_id", "tw_id", "mo_id", "us_ssn", "iban", "passport",
+      "bank_card", "partial_card", "email", "phone", "social_handle", "otp_code", "license_plate", "password",
+      "gps", "street_address", "amount", "contact"};
+  return kNames[static_cast<size_t>(kind)];
+}
+
 }  // namespace scan
 
 namespace {
 
-// The scanners only understand ASCII digits and punctuation, but phone users type
-// full-width "１３８１２３４５６７８" or "密码：" as often as not.
-struct FoldedText {
-  std::string text;
-  std::vector<size_t> source_begin;  // per folded byte: where its character starts in the original
-  std::vector<size_t> source_end;    // ... and where it ends
-};
-
-FoldedText fold_full_width(std::string_view original) {
-  FoldedText folded;
-  folded.text.reserve(original.size());
-  const auto append = [&](char c, size_t begin, size_t end) {
-    folded.text.push_back(c);
-    folded.source_begin.push_back(begin);
-    folded.source_end.push_back(end);
-  };
-  for (size_t pos = 0; pos < original.size();) {
-    scan::CodePoint cp = scan::decode_at(original, pos);
-    size_t end = pos + cp.length;
-    if (cp.value >= 0xFF01 && cp.value <= 0xFF5E) {
-      append(static_cast<char>(cp.value - 0xFEE0), pos, end);
-    } else if (cp.value == 0x3000) {  // ideographic space
-      append(' ', pos, end);
-    } else {
-      for (size_t i = pos; i < end; ++i) append(original[i], i, i + 1);
-    }
-    pos = end;
-  }
-  return folded;
-}
-
-constexpr std::array<std::string_view, 8> kKindNames = {
-    "api_key", "cn_id_number", "bank_card", "email", "phone", "password", "gps", "street_address"};
-
 // Longest first, so "+86 138 1234 5678" beats the bare mobile inside it and an
 // e-mail beats the digits of "13812345678@163.com"; equal lengths go to the more
-// specific kind (the enum order).
+// specific kind (the enum order), then to the more confident candidate.
 std::vector<scan::Candidate> keep_best(std::vector<scan::Candidate> candidates) {
   std::sort(candidates.begin(), candidates.end(), [](const auto& a, const auto& b) {
     size_t length_a = a.end - a.begin, length_b = b.end - b.begin;
     if (length_a != length_b) return length_a > length_b;
     if (a.kind != b.kind) return a.kind < b.kind;
+    if (a.confidence != b.confidence) return a.confidence > b.confidence;
     return a.begin < b.begin;
   });
   std::map<size_t, scan::Candidate> kept_by_begin;  // disjoint, so neighbours decide overlaps
   for (const auto& candidate : candidates) {
+    if (candidate.end <= candidate.begin) continue;
     auto next = kept_by_begin.lower_bound(candidate.begin);
     if (next != kept_by_begin.end() && next->second.begin < candidate.end) continue;
     if (next != kept_by_begin.begin() && std::prev(next)->second.end > candidate.begin) continue;
@@ -88,21 +77,48 @@ std::vector<scan::Candidate> keep_best(std::vector<scan::Candidate> candidates) 
 
 }  // namespace
 
-std::vector<PiiFinding> find_pii(std::string_view text) {
-  FoldedText folded = fold_full_width(text);
-  std::string_view view = folded.text;
+std::vector<PiiFinding> scan_pii(std::string_view text) {
+  scan::NormalizedText normalized = scan::normalize(text);
+  const scan::ScanText indexed(normalized.text);
   scan::Candidates candidates;
-  using Scanner = void (*)(std::string_view, scan::Candidates&);
-  constexpr Scanner kScanners[] = {scan::scan_cn_id_numbers, scan::scan_phones,    scan::scan_bank_cards,
-                                   scan::scan_gps,           scan::scan_emails,    scan::scan_api_keys,
-                                   scan::scan_passwords,     scan::scan_street_addresses};
-  for (Scanner scanner : kScanners) scanner(view, candidates);
+  using Scanner = void (*)(const scan::ScanText&, scan::Candidates&);
+  constexpr Scanner kScanners[] = {
+      scan::scan_cn_id_numbers, scan::scan_phones,          scan::scan_bank_cards,     scan::scan_gps,
+      scan::scan_emails,        scan::scan_api_keys,        scan::scan_passwords,      scan::scan_credentials,
+      scan::scan_street_addresses, scan::scan_government_ids, scan::scan_license_plates, scan::scan_social_handles,
+      scan::scan_one_time_codes, scan::scan_partial_cards,   scan::scan_amounts};
+  for (Scanner scanner : kScanners) scanner(indexed, candidates);
 
+  std::vector<scan::Candidate> kept = keep_best(std::move(candidates));
   std::vector<PiiFinding> findings;
-  for (const auto& candidate : keep_best(std::move(candidates))) {
-    findings.push_back({std::string(kKindNames[static_cast<size_t>(candidate.kind)]),
-                        folded.source_begin[candidate.begin], folded.source_end[candidate.end - 1]});
+  for (size_t i = 0; i < kept.size(); ++i) {
+    scan::Candidate candidate = kept[i];
+    bool personal = candidate.public_form == nullptr ||
+                    scan::personal_context(indexed, candidate.begin, candidate.end, candidate.public_form);
+    // A name written in front of a phone number belongs to it ("张伟 138…", "Mom: 07700 …").
+    if (candidate.kind == scan::Kind::phone && personal) {
+      size_t name = scan::contact_name_start(indexed, candidate.begin);
+      size_t previous_end = i > 0 ? kept[i - 1].end : 0;
+      if (name < candidate.begin && name >= previous_end) {
+        candidate.begin = name;
+        candidate.kind = scan::Kind::contact;
+      }
+    }
+    PiiFinding finding;
+    finding.kind = std::string(scan::kind_name(candidate.kind));
+    finding.begin = normalized.source_begin[candidate.begin];
+    finding.end = normalized.source_end[candidate.end - 1];
+    finding.personal = personal;
+    finding.confidence = candidate.confidence;
+    if (candidate.public_form != nullptr) finding.public_form = candidate.public_form;
+    findings.push_back(std::move(finding));
   }
+  return findings;
+}
+
+std::vector<PiiFinding> find_pii(std::string_view text) {
+  std::vector<PiiFinding> findings = scan_pii(text);
+  std::erase_if(findings, [](const PiiFinding& finding) { return !finding.personal; });
   return findings;
 }
 

@@ -1,7 +1,9 @@
 // Street addresses. English: house number, capitalized street name, street suffix,
 // optional unit ("221B Baker Street", "350 5th Ave, Apt 12B"). Chinese: a road or
-// estate name with a numbered unit after it ("建国路88号", "阳光小区5栋2单元301室"),
-// widened to the left over province/city/district parts ("北京市朝阳区").
+// estate name with a numbered unit after it ("建国路88号", "阳光小区5栋2单元301室"), or a
+// chain of building, entrance and room numbers after any name ("求是村12幢3单元501",
+// numbers in Chinese too: "三单元"), widened to the left over province/city/district
+// parts ("北京市朝阳区"). Famous addresses are public (privacy_public.cpp).
 #include <algorithm>
 #include <string>
 
@@ -74,7 +76,9 @@ void scan_english_addresses(std::string_view text, Candidates& out) {
       cursor = word_end;
     }
     if (end == npos) continue;
-    out.push_back({Kind::street_address, pos, extend_over_unit(text, end)});
+    size_t with_unit = extend_over_unit(text, end);
+    std::string_view address = text.substr(pos, with_unit - pos);
+    out.push_back({Kind::street_address, pos, with_unit, 0.85f, public_address(address)});
   }
 }
 
@@ -117,26 +121,64 @@ size_t name_start(const std::vector<Glyph>& glyphs, size_t index, size_t limit) 
   return start;
 }
 
-// After a road or estate: one or more "<digits><unit>" parts ("88号", "3栋502室",
-// "200弄5号"); returns the glyph index after them, or npos when there are none.
-size_t read_units(const std::vector<Glyph>& glyphs, size_t index) {
-  size_t units = 0;
-  const auto is_ascii_digit = [&](size_t i) { return i < glyphs.size() && glyphs[i].value >= '0' && glyphs[i].value <= '9'; };
+bool is_number_glyph(char32_t value) {
+  return (value >= '0' && value <= '9') || chinese_digit(value) >= 0 || value == U'十';
+}
+
+struct Units {
+  size_t end = npos;  // glyph index after the units
+  size_t count = 0;
+  bool dwelling = false;  // a building, entrance or room ("栋", "单元", "室"), not only a house number
+};
+
+// After a road or estate: one or more "<number><unit>" parts ("88号", "3栋502室",
+// "200弄5号", "三单元"), and a bare room number after a building or entrance ("3单元501").
+Units read_units(const std::vector<Glyph>& glyphs, size_t index) {
+  Units units;
+  const auto number_at = [&](size_t i) { return i < glyphs.size() && is_number_glyph(glyphs[i].value); };
+  const auto ascii_digit_at = [&](size_t i) { return i < glyphs.size() && glyphs[i].value >= '0' && glyphs[i].value <= '9'; };
+  bool last_was_building = false;
   while (true) {
     size_t cursor = index;
-    while (is_ascii_digit(cursor)) ++cursor;
+    while (number_at(cursor) && cursor - index < 6) ++cursor;
     if (cursor == index) break;
-    if (cursor < glyphs.size() && glyphs[cursor].value == '-' && is_ascii_digit(cursor + 1)) {
+    if (cursor < glyphs.size() && glyphs[cursor].value == '-' && ascii_digit_at(cursor + 1)) {
       ++cursor;
-      while (is_ascii_digit(cursor)) ++cursor;
+      while (ascii_digit_at(cursor)) ++cursor;
     }
     size_t unit = match_any(glyphs, cursor, kUnitMarkers);
-    if (unit == 0) break;
+    if (unit == 0) {
+      // "3单元501": the room number closes the chain.
+      bool digits_only = true;
+      for (size_t i = index; i < cursor; ++i) digits_only = digits_only && ascii_digit_at(i);
+      if (last_was_building && digits_only && cursor - index >= 3 && cursor - index <= 4) {
+        index = cursor;
+        ++units.count;
+        units.dwelling = true;
+      }
+      break;
+    }
     if (glyphs_match(glyphs, cursor, U"号线")) break;  // a metro line, "3号线"
+    std::u32string_view marker(&glyphs[cursor].value, 1);
+    bool building = glyphs_match(glyphs, cursor, U"号楼") || glyphs_match(glyphs, cursor, U"单元") ||
+                    marker == U"栋" || marker == U"幢" || marker == U"座" || marker == U"楼";
+    units.dwelling = units.dwelling || building || marker == U"室" || marker == U"层";
+    last_was_building = building;
     index = cursor + unit;
-    ++units;
+    ++units.count;
   }
-  return units > 0 ? index : npos;
+  if (units.count > 0) units.end = index;
+  return units;
+}
+
+// Widens an address start to the left over "北京市", "朝阳区", "浦东新区".
+size_t widen_over_regions(const std::vector<Glyph>& glyphs, size_t start) {
+  while (start > 0 && kAdminMarkers.find(glyphs[start - 1].value) != npos) {
+    size_t admin_start = name_start(glyphs, start - 1, 6);
+    if (admin_start == start - 1) break;
+    start = admin_start;
+  }
+  return start;
 }
 
 void scan_chinese_addresses(std::string_view text, Candidates& out) {
@@ -146,27 +188,38 @@ void scan_chinese_addresses(std::string_view text, Candidates& out) {
     glyphs.push_back({cp.value, pos, pos + cp.length});
     pos += cp.length;
   }
+  const auto add = [&](size_t start, size_t end) {
+    size_t begin = glyphs[start].begin, finish = glyphs[end - 1].end;
+    out.push_back({Kind::street_address, begin, finish, 0.85f, public_address(text.substr(begin, finish - begin))});
+  };
   for (size_t index = 0; index < glyphs.size(); ++index) {
     size_t marker = match_any(glyphs, index, kRoadMarkers);
-    if (marker == 0) continue;
-    size_t end = read_units(glyphs, index + marker);
-    size_t start = name_start(glyphs, index, 5);
-    if (end == npos || index - start < 2) continue;
-    // Widen over "北京市", "朝阳区", "浦东新区" standing before the road name.
-    while (start > 0 && kAdminMarkers.find(glyphs[start - 1].value) != npos) {
-      size_t admin_start = name_start(glyphs, start - 1, 6);
-      if (admin_start == start - 1) break;
-      start = admin_start;
+    if (marker > 0) {
+      Units units = read_units(glyphs, index + marker);
+      size_t start = name_start(glyphs, index, 5);
+      if (units.end != npos && index - start >= 2) {
+        add(widen_over_regions(glyphs, start), units.end);
+        continue;
+      }
     }
-    out.push_back({Kind::street_address, glyphs[start].begin, glyphs[end - 1].end});
+    // No road word: a chain of two or more parts that names a dwelling ("12幢3单元501")
+    // after a name of two or more characters ("求是村").
+    if (is_number_glyph(glyphs[index].value) && index > 0 && may_be_in_name(glyphs[index - 1].value)) {
+      Units units = read_units(glyphs, index);
+      size_t start = name_start(glyphs, index, 6);
+      if (units.end != npos && units.count >= 2 && units.dwelling && index - start >= 2) {
+        add(widen_over_regions(glyphs, start), units.end);
+        index = units.end - 1;
+      }
+    }
   }
 }
 
 }  // namespace
 
-void scan_street_addresses(std::string_view text, Candidates& out) {
-  scan_english_addresses(text, out);
-  scan_chinese_addresses(text, out);
+void scan_street_addresses(const ScanText& scan, Candidates& out) {
+  scan_english_addresses(scan.text, out);
+  scan_chinese_addresses(scan.text, out);
 }
 
 }  // namespace tandem::router::scan

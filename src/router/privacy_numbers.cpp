@@ -1,23 +1,14 @@
-// Scanners for numbers that identify a person: PRC resident IDs, phone numbers,
-// bank cards and GPS coordinates. Checksums (ISO 7064 MOD 11-2, Luhn) and range
-// checks keep order totals, years, prices and versions out.
-#include <cstdlib>
+// Scanners for numbers that identify a person: PRC resident IDs, phone numbers (CN,
+// North American, UK and EU, international) and bank cards with what travels with them
+// (expiry, CVV). They read digit runs, so any grouping works ("1101 0519 9003 0712 39",
+// "138.1234.5678", "一三八…" after normalization); checksums (ISO 7064 MOD 11-2, Luhn),
+// prefix and length rules keep order totals, years, prices and versions out.
 #include <string>
 
 #include "router/privacy_scan.h"
 
 namespace tandem::router::scan {
 namespace {
-
-bool is_separator(char c) { return c == ' ' || c == '-'; }
-
-// The characters of `text` in [begin, end) that are digits or the ID's final X.
-std::string digits_only(std::string_view text, size_t begin, size_t end) {
-  std::string digits;
-  for (size_t i = begin; i < end; ++i)
-    if (is_digit(text[i]) || text[i] == 'X' || text[i] == 'x') digits.push_back(text[i]);
-  return digits;
-}
 
 bool is_leap_year(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
 
@@ -28,24 +19,31 @@ bool is_plausible_birth_date(int year, int month, int day) {
   return day <= days;
 }
 
-int number_at(const std::string& digits, size_t pos, size_t count) { return std::stoi(digits.substr(pos, count)); }
-
-// 18 characters: 6-digit region (first digit 1-8), birth date YYYYMMDD, 3-digit
-// sequence and a MOD 11-2 check character.
-bool is_valid_cn_id(const std::string& id) {
-  if (id.size() != 18 || id[0] < '1' || id[0] > '8') return false;
-  for (size_t i = 0; i < 17; ++i)
-    if (!is_digit(id[i])) return false;
-  constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  int sum = 0;
-  for (size_t i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
-  constexpr std::string_view kCheckCharacters = "10X98765432";
-  char check = id[17] == 'x' ? 'X' : id[17];
-  if (check != kCheckCharacters[sum % 11]) return false;
-  return is_plausible_birth_date(number_at(id, 6, 4), number_at(id, 10, 2), number_at(id, 12, 2));
+int number_at(std::string_view digits, size_t pos, size_t count) {
+  int value = 0;
+  for (size_t i = pos; i < pos + count; ++i) value = value * 10 + (digits[i] - '0');
+  return value;
 }
 
-bool passes_luhn(const std::string& digits) {
+bool all_digits(std::string_view text) {
+  for (char c : text)
+    if (!is_digit(c)) return false;
+  return !text.empty();
+}
+
+// Group sizes a person writes a number with: one block, or blocks of two or more
+// ("138 1234 5678", "13 81 23 45 678"), or one digit at a time ("1 3 8 1 2 …").
+bool is_human_grouping(const DigitRun& run, size_t first, size_t last) {
+  size_t singles = 0;
+  for (size_t g = first; g <= last; ++g) singles += run.groups[g].end - run.groups[g].begin == 1;
+  return singles == 0 || singles == last - first + 1;
+}
+
+size_t group_size(const DigitRun& run, size_t g) { return run.groups[g].end - run.groups[g].begin; }
+
+}  // namespace
+
+bool passes_luhn(std::string_view digits) {
   int sum = 0;
   bool doubled = false;
   for (size_t i = digits.size(); i-- > 0;) {
@@ -57,256 +55,216 @@ bool passes_luhn(const std::string& digits) {
   return sum % 10 == 0;
 }
 
-bool is_cn_mobile(const std::string& digits) {
-  return digits.size() == 11 && digits[0] == '1' && digits[1] >= '3' && digits[1] <= '9';
+// 18 characters: 6-digit region (first digit 1-8), birth date YYYYMMDD, 3-digit
+// sequence and a MOD 11-2 check character.
+bool is_valid_cn_id(std::string_view id) {
+  if (id.size() != 18 || id[0] < '1' || id[0] > '8' || !all_digits(id.substr(0, 17))) return false;
+  constexpr int kWeights[] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  int sum = 0;
+  for (size_t i = 0; i < 17; ++i) sum += (id[i] - '0') * kWeights[i];
+  constexpr std::string_view kCheckCharacters = "10X98765432";
+  char check = id[17] == 'x' ? 'X' : id[17];
+  if (check != kCheckCharacters[sum % 11]) return false;
+  return is_plausible_birth_date(number_at(id, 6, 4), number_at(id, 10, 2), number_at(id, 12, 2));
 }
 
-// Reads digit groups of the given sizes joined by one separator (or none) used
-// consistently; returns the end, or npos when the text does not have that shape.
-size_t match_grouped(std::string_view text, size_t pos, std::initializer_list<size_t> groups, char separator) {
-  bool first = true;
-  for (size_t group : groups) {
-    if (!first && separator != 0) {
-      if (pos >= text.size() || text[pos] != separator) return std::string_view::npos;
-      ++pos;
-    }
-    first = false;
-    for (size_t i = 0; i < group; ++i, ++pos)
-      if (!digit_at(text, pos)) return std::string_view::npos;
-  }
-  return pos;
+bool is_cn_mobile(std::string_view digits) {
+  return digits.size() == 11 && all_digits(digits) && digits[0] == '1' && digits[1] >= '3' && digits[1] <= '9';
 }
 
-constexpr char kSeparatorChoices[] = {0, ' ', '-'};
-
-}  // namespace
-
-void scan_cn_id_numbers(std::string_view text, Candidates& out) {
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    if (!is_digit(text[pos]) || !number_may_start(text, pos)) continue;
-    for (char separator : kSeparatorChoices) {
-      // Region, birth date, then the sequence whose last character may be X.
-      size_t end = match_grouped(text, pos, {6, 8, 3}, separator);
-      if (end == std::string_view::npos || end >= text.size()) continue;
-      char check = text[end];
-      if (!is_digit(check) && check != 'X' && check != 'x') continue;
-      ++end;
-      if (number_may_end(text, end) && is_valid_cn_id(digits_only(text, pos, end))) {
-        out.push_back({Kind::cn_id_number, pos, end});
-        break;
-      }
-    }
+void scan_cn_id_numbers(const ScanText& scan, Candidates& out) {
+  for (const DigitRun& run : scan.runs) {
+    for_each_stretch(scan.text, run, 18, [&](size_t first, size_t last, const std::string& digits) {
+      if (digits.size() == 18 && is_valid_cn_id(digits))
+        out.push_back({Kind::cn_id_number, run.groups[first].begin, stretch_end(run, last), 0.95f});
+    });
   }
 }
 
 namespace {
 
-// 1[3-9]x xxxx xxxx with an optional +86 / 86 / 0086 country prefix.
-void scan_cn_mobiles(std::string_view text, Candidates& out) {
-  constexpr std::string_view kPrefixes[] = {"+86", "0086", "86", ""};
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    if (!(is_digit(text[pos]) || text[pos] == '+') || !number_may_start(text, pos)) continue;
-    for (std::string_view prefix : kPrefixes) {
-      if (text.substr(pos, prefix.size()) != prefix) continue;
-      size_t body = pos + prefix.size();
-      if (!prefix.empty() && body < text.size() && is_separator(text[body])) ++body;
-      if (body + 1 >= text.size() || text[body] != '1' || text[body + 1] < '3' || text[body + 1] > '9') continue;
-      bool matched = false;
-      for (char separator : kSeparatorChoices) {
-        size_t end = match_grouped(text, body, {3, 4, 4}, separator);
-        if (end != std::string_view::npos && number_may_end(text, end)) {
-          out.push_back({Kind::phone, pos, end});
-          matched = true;
-          break;
-        }
+void add_phone(const ScanText& scan, Candidates& out, size_t begin, size_t end, std::string_view digits,
+               bool international, float confidence) {
+  out.push_back({Kind::phone, begin, end, confidence, public_phone(digits, international)});
+}
+
+// Phones in digit runs: CN mobiles (with 86 / 0086), NANP 3-3-4, numbers with a
+// trunk 0 (CN landlines, UK, FR, DE, NL, IT …), 00-prefixed international ones.
+// Ungrouped numbers that no prefix rule singles out need a phone word nearby.
+void scan_run_phones(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
+  for (const DigitRun& run : scan.runs) {
+    if (run.x_suffix) continue;
+    for_each_stretch(text, run, 15, [&](size_t first, size_t last, const std::string& digits) {
+      if (!is_human_grouping(run, first, last)) return;
+      size_t begin = run.groups[first].begin, end = stretch_end(run, last);
+      bool plus = first == 0 && begin > 0 && text[begin - 1] == '+';
+      bool grouped = last > first;
+      bool cue = scan.cue_near(begin, end, 24, cue_phone);
+      size_t n = digits.size();
+      if (plus) {
+        // "+86 138…", "+44 7700 …" are the international scanner's; a bare "+86" prefix is ours.
+        if (n == 13 && digits.compare(0, 2, "86") == 0 && is_cn_mobile(std::string_view(digits).substr(2)))
+          add_phone(scan, out, begin - 1, end, digits, true, 0.95f);
+        return;
       }
-      if (matched) break;
-    }
-  }
-}
-
-// 010-12345678, 0755 1234567, (021)12345678: area codes 01x/02x have three
-// digits, the others four; local numbers have 7-8 digits and never start with 0.
-void scan_cn_landlines(std::string_view text, Candidates& out) {
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    bool parenthesized = text[pos] == '(';
-    size_t area = pos + (parenthesized ? 1 : 0);
-    if (!digit_at(text, area) || text[area] != '0' || !number_may_start(text, pos)) continue;
-    size_t area_length = (digit_at(text, area + 1) && (text[area + 1] == '1' || text[area + 1] == '2')) ? 3 : 4;
-    if (count_digits(text, area) != area_length) continue;
-    size_t local = area + area_length;
-    if (parenthesized) {
-      if (local >= text.size() || text[local] != ')') continue;
-      ++local;
-      if (local < text.size() && text[local] == ' ') ++local;
-    } else {
-      if (local >= text.size() || !is_separator(text[local])) continue;
-      ++local;
-    }
-    size_t local_length = count_digits(text, local);
-    if (local_length < 7 || local_length > 8 || text[local] == '0') continue;
-    if (number_may_end(text, local + local_length)) out.push_back({Kind::phone, pos, local + local_length});
-  }
-}
-
-// North American (555) 123-4567, 555-123-4567, 555.123.4567.
-void scan_us_phones(std::string_view text, Candidates& out) {
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    if (!number_may_start(text, pos)) continue;
-    size_t end = std::string_view::npos;
-    if (text[pos] == '(' && match_grouped(text, pos + 1, {3}, 0) == pos + 4 && pos + 4 < text.size() &&
-        text[pos + 4] == ')') {
-      size_t rest = pos + 5 + (pos + 5 < text.size() && text[pos + 5] == ' ' ? 1 : 0);
-      end = match_grouped(text, rest, {3, 4}, '-');
-      if (text[pos + 1] < '2') end = std::string_view::npos;
-    } else if (is_digit(text[pos]) && text[pos] >= '2') {
-      for (char separator : {'-', '.'}) {
-        end = match_grouped(text, pos, {3, 3, 4}, separator);
-        if (end != std::string_view::npos) break;
+      if (n == 11 && is_cn_mobile(digits)) {
+        add_phone(scan, out, begin, end, digits, false, 0.9f);
+      } else if (n == 13 && digits.compare(0, 2, "86") == 0 && is_cn_mobile(std::string_view(digits).substr(2)) &&
+                 (!grouped || group_size(run, first) == 2)) {
+        add_phone(scan, out, begin, end, digits, true, 0.9f);
+      } else if (n == 15 && digits.compare(0, 4, "0086") == 0 && is_cn_mobile(std::string_view(digits).substr(4))) {
+        add_phone(scan, out, begin, end, digits.substr(2), true, 0.9f);
+      } else if (n >= 11 && n <= 15 && digits.compare(0, 2, "00") == 0 && digits[2] != '0' && (grouped || cue)) {
+        add_phone(scan, out, begin, end, digits.substr(2), true, 0.8f);
+      } else if (digits[0] == '0' && digits[1] != '0' && n >= 10 && n <= 12) {
+        // 010-62345678, 0755 2345 678, 020 7946 0958, 07700 900123, 06 12 34 56 78.
+        bool uk_mobile = n == 11 && digits[1] == '7' && digits[2] >= '1';
+        if (grouped || cue || uk_mobile) add_phone(scan, out, begin, end, digits, false, grouped ? 0.85f : 0.7f);
+      } else if ((n == 10 && digits[0] >= '2' && digits[3] >= '2') ||
+                 (n == 11 && digits[0] == '1' && digits[1] >= '2' && digits[4] >= '2')) {
+        // North American numbers, and CN 400/800 service lines of the same shape.
+        bool nanp_groups = n == 10 ? (last - first == 2 && group_size(run, first) == 3 && group_size(run, first + 1) == 3)
+                                   : (last - first == 3 && group_size(run, first) == 1 && group_size(run, first + 1) == 3 &&
+                                      group_size(run, first + 2) == 3);
+        bool service = n == 10 && (digits.compare(0, 3, "400") == 0 || digits.compare(0, 3, "800") == 0) && grouped;
+        if (nanp_groups || service || (cue && n == 10)) add_phone(scan, out, begin, end, digits, false, nanp_groups ? 0.85f : 0.7f);
+      } else if (n == 9 && (digits[0] == '6' || digits[0] == '7') && cue && grouped) {
+        add_phone(scan, out, begin, end, digits, false, 0.7f);  // ES/PT mobiles: 612 34 56 78
       }
-    }
-    if (end != std::string_view::npos && number_may_end(text, end)) out.push_back({Kind::phone, pos, end});
+    });
   }
 }
 
-// +CC followed by 7-14 more digits in groups split by single spaces, dashes,
-// dots or a parenthesized part: +44 20 7946 0958, +1 (415) 555-0132, +49-30-1234567.
-void scan_international_phones(std::string_view text, Candidates& out) {
+// (021)64381234, (0755) 2345-6789, (415) 555-0132: a bracketed area code and 7-8 local digits.
+void scan_bracketed_phones(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
+  for (size_t pos = 0; pos < text.size(); ++pos) {
+    if (text[pos] != '(' || !number_may_start(text, pos)) continue;
+    size_t area = count_digits(text, pos + 1);
+    if (area < 3 || area > 4 || !char_at(text, pos + 1 + area, ')')) continue;
+    std::string digits(text.substr(pos + 1, area));
+    size_t cursor = skip_spaces(text, pos + 2 + area);
+    size_t end = cursor;
+    while (digit_at(text, end) ||
+           ((char_at(text, end, '-') || char_at(text, end, ' ') || char_at(text, end, '.')) && digit_at(text, end + 1))) {
+      if (is_digit(text[end])) digits.push_back(text[end]);
+      ++end;
+    }
+    size_t local = digits.size() - area;
+    if (local < 7 || local > 8 || !number_may_end(text, end)) continue;
+    bool cn = digits[0] == '0' && text[cursor] != '0';
+    bool nanp = area == 3 && local == 7 && digits[0] >= '2' && digits[3] >= '2';
+    if (cn || nanp) add_phone(scan, out, pos, end, digits, false, 0.85f);
+  }
+}
+
+// +CC followed by 7-14 more digits in groups split by single spaces, dashes, dots or a
+// parenthesized part: +44 20 7946 0958, +1 (415) 555-0132, +49-30-1234567, +33 6 12 34 56 78.
+void scan_international_phones(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
   for (size_t pos = 0; pos < text.size(); ++pos) {
     if (text[pos] != '+' || !digit_at(text, pos + 1) || !number_may_start(text, pos)) continue;
-    size_t cursor = pos + 1, end = pos + 1, digits = 0;
+    size_t cursor = pos + 1, end = pos + 1;
+    std::string digits;
     while (cursor < text.size()) {
       size_t next = cursor;
       if (next > pos + 1) {  // a separator between groups
-        if (text[next] == ' ' && next + 1 < text.size() && text[next + 1] == '(') ++next;
-        if (text[next] == ' ' || text[next] == '-' || text[next] == '.') ++next;
+        if (text[next] == ' ' && char_at(text, next + 1, '(')) ++next;
+        if (char_at(text, next, ' ') || char_at(text, next, '-') || char_at(text, next, '.')) ++next;
       }
-      bool parenthesized = next < text.size() && text[next] == '(';
-      size_t group = count_digits(text, next + (parenthesized ? 1 : 0));
+      bool parenthesized = char_at(text, next, '(');
+      size_t group_begin = next + (parenthesized ? 1 : 0);
+      size_t group = count_digits(text, group_begin);
       if (group == 0) break;
-      size_t group_end = next + (parenthesized ? 1 : 0) + group;
+      size_t group_end = group_begin + group;
       if (parenthesized) {
-        if (group_end >= text.size() || text[group_end] != ')') break;
+        if (!char_at(text, group_end, ')')) break;
         ++group_end;
-        if (group_end < text.size() && text[group_end] == ' ') {
+        if (char_at(text, group_end, ' ')) {
           // "(415) 555" continues with a group; otherwise the space is not ours.
           if (!digit_at(text, group_end + 1)) break;
           ++group_end;
-          size_t more = count_digits(text, group_end);
-          digits += more;
-          group_end += more;
         }
       }
-      digits += group;
+      // "(0)" is the trunk prefix written in brackets: not dialled from abroad.
+      if (!(parenthesized && group == 1 && text[group_begin] == '0')) digits.append(text.substr(group_begin, group));
       end = cursor = group_end;
+      if (parenthesized && digit_at(text, group_end)) {
+        size_t more = count_digits(text, group_end);
+        digits.append(text.substr(group_end, more));
+        end = cursor = group_end + more;
+      }
     }
-    if (digits >= 8 && digits <= 17 && number_may_end(text, end)) out.push_back({Kind::phone, pos, end});
+    if (digits.size() >= 8 && digits.size() <= 17 && number_may_end(text, end))
+      add_phone(scan, out, pos, end, digits, true, 0.9f);
   }
 }
 
 }  // namespace
 
-void scan_phones(std::string_view text, Candidates& out) {
-  scan_cn_mobiles(text, out);
-  scan_cn_landlines(text, out);
-  scan_us_phones(text, out);
-  scan_international_phones(text, out);
-}
-
-// 13-19 digits written together or in groups of 3-6 with one consistent separator
-// (4-4-4-4, 4-6-5, 6222 0212 3456 7890 123); Luhn checked, issuer digit 2-6, and
-// never a number that is already a valid ID or mobile.
-void scan_bank_cards(std::string_view text, Candidates& out) {
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    if (!is_digit(text[pos]) || text[pos] < '2' || text[pos] > '6' || !number_may_start(text, pos)) continue;
-    for (char separator : kSeparatorChoices) {
-      size_t end = pos, digits = 0, groups = 0, best_end = 0;
-      while (true) {
-        size_t group_start = end;
-        if (groups > 0) {
-          if (separator == 0 || group_start >= text.size() || text[group_start] != separator) break;
-          ++group_start;
-        }
-        size_t group = count_digits(text, group_start);
-        if (group == 0 || (separator != 0 && (group < 3 || group > 6))) break;
-        end = group_start + group;
-        digits += group;
-        ++groups;
-        if (digits > 19) break;
-        if (digits >= 13 && number_may_end(text, end)) {
-          std::string number = digits_only(text, pos, end);
-          if (passes_luhn(number) && !is_valid_cn_id(number) && !is_cn_mobile(number)) best_end = end;
-        }
-      }
-      if (best_end != 0) {
-        out.push_back({Kind::bank_card, pos, best_end});
-        break;
-      }
-    }
-  }
+void scan_phones(const ScanText& scan, Candidates& out) {
+  scan_run_phones(scan, out);
+  scan_bracketed_phones(scan, out);
+  scan_international_phones(scan, out);
 }
 
 namespace {
 
-struct Coordinate {
-  double value = 0;
-  char hemisphere = 0;  // N, S, E, W or 0
-  size_t end = 0;
-  bool ok = false;
-};
-
-// -39.9042, 39.9042°, 39.9042°N, 39.9042 N
-Coordinate read_coordinate(std::string_view text, size_t pos) {
-  Coordinate coordinate;
-  size_t cursor = pos + (pos < text.size() && text[pos] == '-' ? 1 : 0);
-  size_t whole = count_digits(text, cursor);
-  if (whole == 0 || whole > 3 || cursor + whole >= text.size() || text[cursor + whole] != '.') return coordinate;
-  size_t fraction = count_digits(text, cursor + whole + 1);
-  if (fraction == 0) return coordinate;
-  coordinate.end = cursor + whole + 1 + fraction;
-  coordinate.value = std::strtod(std::string(text.substr(pos, coordinate.end - pos)).c_str(), nullptr);
-  size_t after = coordinate.end;
-  if (text.substr(after, 2) == "\xC2\xB0") after += 2;  // the degree sign
-  size_t letter = after + (after < text.size() && text[after] == ' ' ? 1 : 0);
-  if (letter < text.size() && std::string_view("NSEWnsew").find(text[letter]) != std::string_view::npos &&
-      !alnum_at(text, letter + 1)) {
-    coordinate.hemisphere = static_cast<char>(text[letter] & ~0x20);
-    after = letter + 1;
-  }
-  coordinate.end = after;
-  // Without a hemisphere, only precise fractions look like coordinates rather than prices.
-  coordinate.ok = coordinate.hemisphere != 0 || fraction >= 3;
-  return coordinate;
+// MM/YY, MM/YYYY, MM-YY at `pos`: a card's expiry; returns its end or npos.
+size_t read_expiry(std::string_view text, size_t pos) {
+  size_t month = count_digits(text, pos);
+  if (month < 1 || month > 2) return std::string_view::npos;
+  int value = number_at(text, pos, month);
+  size_t slash = pos + month;
+  if (value < 1 || value > 12 || !(char_at(text, slash, '/') || char_at(text, slash, '-'))) return std::string_view::npos;
+  size_t year = count_digits(text, slash + 1);
+  if (year != 2 && year != 4) return std::string_view::npos;
+  size_t end = slash + 1 + year;
+  return number_may_end(text, end) ? end : std::string_view::npos;
 }
 
-bool is_latitude_letter(char c) { return c == 'N' || c == 'S'; }
+// After a card number: " exp 09/27", "，有效期09/27，安全码123", " CVV: 123", " 09/27 123".
+size_t extend_over_card_extras(const ScanText& scan, size_t end) {
+  std::string_view text = scan.text;
+  bool after_extra = false;
+  for (int step = 0; step < 3; ++step) {
+    size_t cursor = span_while(text, end, [](char c) { return c == ' ' || c == ',' || c == ';' || c == '(' || c == '|'; });
+    if (cursor - end > 4) break;
+    bool cue = false;
+    if (const CueHit* hit = scan.cue_at(cursor, cue_card_extra)) {
+      bool connector = false;
+      cursor = skip_connector(text, hit->end, connector);
+      cue = true;
+    }
+    size_t value_end = read_expiry(text, cursor);
+    if (value_end == std::string_view::npos && (cue || after_extra) && number_may_start(text, cursor)) {
+      size_t digits = count_digits(text, cursor);
+      if (digits >= 3 && digits <= 4 && number_may_end(text, cursor + digits)) value_end = cursor + digits;
+    }
+    if (value_end == std::string_view::npos) break;
+    end = value_end;
+    after_extra = true;
+  }
+  return end;
+}
 
 }  // namespace
 
-// A latitude/longitude pair: "39.9042, 116.4074", "39.9042°N 116.4074°E", in either
-// order when hemispheres say which is which, inside [-90, 90] x [-180, 180].
-void scan_gps(std::string_view text, Candidates& out) {
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    if (!(is_digit(text[pos]) || (text[pos] == '-' && digit_at(text, pos + 1))) || !number_may_start(text, pos))
-      continue;
-    Coordinate first = read_coordinate(text, pos);
-    if (!first.ok) continue;
-    size_t next = first.end;
-    while (next < text.size() && text[next] == ' ') ++next;
-    if (next < text.size() && (text[next] == ',' || text[next] == '/' || text[next] == ';')) ++next;
-    while (next < text.size() && text[next] == ' ') ++next;
-    if (next == first.end) continue;  // the two numbers need something between them
-    Coordinate second = read_coordinate(text, next);
-    if (!second.ok || !number_may_end(text, second.end)) continue;
-    if ((first.hemisphere == 0) != (second.hemisphere == 0)) continue;
-    bool swapped = first.hemisphere != 0 && !is_latitude_letter(first.hemisphere);
-    const Coordinate& latitude = swapped ? second : first;
-    const Coordinate& longitude = swapped ? first : second;
-    if (latitude.hemisphere != 0 && (!is_latitude_letter(latitude.hemisphere) || is_latitude_letter(longitude.hemisphere)))
-      continue;
-    if (std::abs(latitude.value) > 90 || std::abs(longitude.value) > 180) continue;
-    out.push_back({Kind::gps, pos, second.end});
-    pos = second.end - 1;
+// 13-19 digits written together or in groups of three or more (4-4-4-4, 4-6-5,
+// 6222 0212 3456 7890 123); issuer digit 2-6, Luhn checked, never a number that is
+// already a valid ID or mobile. The expiry and CVV after it belong to the finding.
+void scan_bank_cards(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
+  for (const DigitRun& run : scan.runs) {
+    for_each_stretch(text, run, 19, [&](size_t first, size_t last, const std::string& digits) {
+      if (digits.size() < 13 || digits.back() == 'X' || digits[0] < '2' || digits[0] > '6') return;
+      for (size_t g = first; g <= last && last > first; ++g)
+        if (group_size(run, g) < 3) return;
+      if (!passes_luhn(digits) || is_valid_cn_id(digits) || is_cn_mobile(digits)) return;
+      size_t end = extend_over_card_extras(scan, run.groups[last].end);
+      out.push_back({Kind::bank_card, run.groups[first].begin, end, 0.95f, public_card(digits)});
+    });
   }
 }
 

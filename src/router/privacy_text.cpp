@@ -1,5 +1,6 @@
-// Scanners for sensitive text: e-mail addresses, API keys, passwords named by a
-// keyword, and street addresses in English and Chinese.
+// Scanners for sensitive text: e-mail addresses, API keys (documentation examples and
+// placeholders are public), passwords named by a keyword, and credentials written as a
+// pair ("账号 zhangsan01 密码 abc12345", "anna.kowal / Sunflower88!", "https://admin:pw@host").
 #include <algorithm>
 #include <string>
 
@@ -10,18 +11,13 @@ namespace {
 
 constexpr size_t npos = std::string_view::npos;
 
-template <class Predicate>
-size_t span_while(std::string_view text, size_t pos, Predicate predicate) {
-  while (pos < text.size() && predicate(text[pos])) ++pos;
-  return pos;
-}
-
 bool is_email_local_char(char c) { return is_alnum(c) || std::string_view("._%+-").find(c) != npos; }
 bool is_domain_char(char c) { return is_alnum(c) || c == '-' || c == '.'; }
 
 }  // namespace
 
-void scan_emails(std::string_view text, Candidates& out) {
+void scan_emails(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
   for (size_t at = 0; at < text.size(); ++at) {
     if (text[at] != '@') continue;
     size_t begin = at;
@@ -76,24 +72,9 @@ bool looks_like_secret(std::string_view token) {
 
 // Words after which a random-looking token is a secret.
 constexpr std::string_view kSecretKeywords[] = {
+    "aws_secret_access_key", "secret_access_key", "secret access key", "secret_key", "access_key",
     "api key", "api_key", "apikey", "api-key", "access key", "secret key", "secret", "token",
     "\xE5\xAF\x86\xE9\x92\xA5" /* 密钥 */, "\xE7\xA7\x98\xE9\x92\xA5" /* 秘钥 */, "\xE4\xBB\xA4\xE7\x89\x8C" /* 令牌 */};
-
-// Connectors between a keyword and its value: "is", ":", "=", "是", "为".
-size_t skip_connector(std::string_view text, size_t pos, bool& found) {
-  found = false;
-  pos = span_while(text, pos, [](char c) { return c == ' '; });
-  constexpr std::string_view kConnectors[] = {"is:", "is", ":", "=", "\xE6\x98\xAF" /* 是 */, "\xE4\xB8\xBA" /* 为 */};
-  for (std::string_view connector : kConnectors) {
-    if (!matches_at(text, pos, connector)) continue;
-    if (is_alpha(connector[0]) && alnum_at(text, pos + connector.size())) continue;
-    found = true;
-    pos += connector.size();
-    if (connector != ":" && matches_at(text, pos, ":")) ++pos;  // "是：" 
-    break;
-  }
-  return span_while(text, pos, [](char c) { return c == ' '; });
-}
 
 size_t skip_opening_quote(std::string_view text, size_t pos) {
   constexpr std::string_view kQuotes[] = {"\"", "'", "`", "\xE2\x80\x9C" /* “ */, "\xE2\x80\x98" /* ‘ */,
@@ -111,14 +92,18 @@ size_t keyword_end(std::string_view text, size_t pos, std::string_view keyword) 
 
 }  // namespace
 
-void scan_api_keys(std::string_view text, Candidates& out) {
+void scan_api_keys(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
+  const auto add = [&](size_t begin, size_t end) {
+    out.push_back({Kind::api_key, begin, end, 0.9f, public_key(text.substr(begin, end - begin))});
+  };
   for (size_t pos = 0; pos < text.size(); ++pos) {
     bool starts_word = pos == 0 || !is_key_char(text[pos - 1]);
     for (const KeyPrefix& key : kKeyPrefixes) {
       if (!starts_word || text.substr(pos, key.prefix.size()) != key.prefix) continue;
       size_t body = pos + key.prefix.size();
       size_t end = span_while(text, body, key.body_char);
-      if (end - body >= key.min_body && end - body <= key.max_body) out.push_back({Kind::api_key, pos, end});
+      if (end - body >= key.min_body && end - body <= key.max_body) add(pos, end);
     }
     // A JSON Web Token: three base64url parts, the first an encoded "{".
     if (starts_word && text.substr(pos, 3) == "eyJ") {
@@ -133,7 +118,7 @@ void scan_api_keys(std::string_view text, Candidates& out) {
           ++end;
         }
       }
-      if (parts == 3) out.push_back({Kind::api_key, pos, end});
+      if (parts == 3) add(pos, end);
     }
     size_t value = keyword_end(text, pos, "bearer ");
     bool connector = true;
@@ -147,7 +132,7 @@ void scan_api_keys(std::string_view text, Candidates& out) {
     value = skip_opening_quote(text, span_while(text, value, [](char c) { return c == ' '; }));
     size_t end = span_while(text, value, is_token_char);
     while (end > value && (text[end - 1] == '.' || text[end - 1] == '-')) --end;
-    if (looks_like_secret(text.substr(value, end - value))) out.push_back({Kind::api_key, value, end});
+    if (looks_like_secret(text.substr(value, end - value))) add(value, end);
   }
 }
 
@@ -197,11 +182,47 @@ bool is_ordinary_word(std::string_view token) {
 
 bool is_password_char(char c) { return c > ' ' && c < 0x7F; }
 
+// Where a secret token ends: printable ASCII, without the sentence's closing punctuation
+// (a final '!' or '?' stays on a token that has letters and digits: "Sunflower88!").
+size_t secret_end(std::string_view text, size_t value) {
+  size_t end = span_while(text, value, is_password_char);
+  bool letters = false, digits = false;
+  for (size_t i = value; i < end; ++i) {
+    letters = letters || is_alpha(text[i]);
+    digits = digits || is_digit(text[i]);
+  }
+  while (end > value) {
+    char last = text[end - 1];
+    bool closing = std::string_view(".,;)]}\"'`").find(last) != npos ||
+                   ((last == '!' || last == '?') && !(letters && digits));
+    if (!closing) break;
+    --end;
+  }
+  return end;
+}
+
+// Character classes (lower, upper, digit, symbol) in a token.
+int character_classes(std::string_view token) {
+  bool lower_case = false, upper_case = false, digit = false, symbol = false;
+  for (char c : token) {
+    lower_case = lower_case || (c >= 'a' && c <= 'z');
+    upper_case = upper_case || is_upper(c);
+    digit = digit || is_digit(c);
+    symbol = symbol || (!is_alnum(c) && c > ' ' && c < 0x7F);
+  }
+  return lower_case + upper_case + digit + symbol;
+}
+
+// A token that can only be a password: 6+ characters with three kinds of characters.
+bool looks_like_password(std::string_view token) { return token.size() >= 6 && token.size() <= 64 && character_classes(token) >= 3; }
+
 }  // namespace
 
 // The secret after a password keyword and a connector: "password is hunter2",
-// "PIN: 4821", "WiFi密码是abc12345", "支付密码为 888888".
-void scan_passwords(std::string_view text, Candidates& out) {
+// "PIN: 4821", "WiFi密码是abc12345", "支付密码为 888888"; without a connector only what
+// must be a password ("密码abc12345", "password Sunflower88!").
+void scan_passwords(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
   for (size_t pos = 0; pos < text.size(); ++pos) {
     for (std::string_view keyword : kPasswordKeywords) {
       size_t after = keyword_end(text, pos, keyword);
@@ -209,15 +230,107 @@ void scan_passwords(std::string_view text, Candidates& out) {
         continue;
       bool connector = false;
       size_t value = skip_connector(text, skip_keyword_qualifiers(text, after), connector);
-      if (!connector) continue;
       value = skip_opening_quote(text, value);
-      size_t end = span_while(text, value, is_password_char);
-      while (end > value && std::string_view(".,;!?)]}\"'`").find(text[end - 1]) != npos) --end;
+      size_t end = secret_end(text, value);
       std::string_view secret = text.substr(value, end - value);
-      if (secret.size() >= 4 && !is_ordinary_word(secret)) out.push_back({Kind::password, value, end});
+      bool chinese_keyword = !is_alpha(keyword[0]);
+      bool bare_ok = looks_like_password(secret) ||
+                     (chinese_keyword && secret.size() >= 6 && std::any_of(secret.begin(), secret.end(), is_digit));
+      if ((connector && secret.size() >= 4 && !is_ordinary_word(secret)) || (!connector && bare_ok))
+        out.push_back({Kind::password, value, end, connector ? 0.9f : 0.8f});
       break;
     }
   }
+}
+
+namespace {
+
+bool is_login_char(char c) { return is_alnum(c) || c == '.' || c == '_' || c == '@' || c == '+' || c == '-'; }
+
+// A login name: 3-64 characters of letters, digits and . _ @ + -, one of them not a letter
+// ("anna.kowal", "zhang_wei", "wl1990", "anna@example.com").
+bool looks_like_login(std::string_view token) {
+  if (token.size() < 3 || token.size() > 64 || !is_alnum(token[0])) return false;
+  return std::any_of(token.begin(), token.end(), [](char c) { return !is_alpha(c); });
+}
+
+// "example.com", "mail.qq.com": a host name, whose '/' starts a path.
+bool is_domain(std::string_view token) {
+  size_t dot = token.rfind('.');
+  if (dot == npos || token.find('@') != npos) return false;
+  std::string tld;
+  for (char c : token.substr(dot + 1)) tld.push_back(lower(c));
+  constexpr std::string_view kTopLevel[] = {"com", "net", "org", "io", "cn", "edu", "gov", "co", "uk", "de", "fr",
+                                            "jp", "info", "app", "dev", "me", "ai", "us", "hk", "tw", "ly", "gl"};
+  return std::find(std::begin(kTopLevel), std::end(kTopLevel), tld) != std::end(kTopLevel);
+}
+
+// "账号：zhangsan01，密码：abc12345", "username anna.k password Sunflower88!".
+void scan_keyword_pairs(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
+  for (const CueHit& hit : scan.hits) {
+    if (!(hit.cues & cue_account)) continue;
+    bool connector = false;
+    size_t user = skip_connector(text, hit.end, connector);
+    size_t user_end = span_while(text, user, is_login_char);
+    while (user_end > user && (text[user_end - 1] == '.' || text[user_end - 1] == '-')) --user_end;
+    std::string_view login = text.substr(user, user_end - user);
+    if (login.size() < 3 || is_ordinary_word(login) || (user > 0 && is_alnum(text[user - 1]) && user == hit.end && is_alpha(text[user - 1])))
+      continue;
+    // The password word follows within a few separators.
+    size_t cursor = span_while(text, user_end, [](char c) { return c == ' ' || c == ',' || c == ';' || c == '/' || c == '|'; });
+    if (text.substr(cursor, 3) == "，" || text.substr(cursor, 3) == "、") cursor = skip_spaces(text, cursor + 3);
+    if (cursor - user_end > 6) continue;
+    const CueHit* word = scan.cue_at(cursor, cue_password);
+    if (word == nullptr) continue;
+    bool password_connector = false;
+    size_t value = skip_opening_quote(text, skip_connector(text, word->end, password_connector));
+    size_t end = secret_end(text, value);
+    std::string_view secret = text.substr(value, end - value);
+    if (secret.size() < 4 || is_ordinary_word(secret)) continue;
+    out.push_back({Kind::credentials, user, end, 0.95f});
+  }
+}
+
+// "anna.kowal / Sunflower88!", "wl1990:Qq123456!", and "scheme://user:password@host".
+void scan_bare_pairs(const ScanText& scan, Candidates& out) {
+  std::string_view text = scan.text;
+  for (size_t pos = 1; pos < text.size(); ++pos) {
+    if (text[pos] != '/' && text[pos] != ':') continue;
+    size_t left_end = pos - (text[pos - 1] == ' ' ? 1 : 0);
+    size_t right = pos + 1 + (char_at(text, pos + 1, ' ') ? 1 : 0);
+    size_t left = left_end;
+    while (left > 0 && is_login_char(text[left - 1])) --left;
+    if (left == left_end || right >= text.size()) continue;
+    std::string_view login = text.substr(left, left_end - left);
+    size_t end = secret_end(text, right);
+    std::string_view secret = text.substr(right, end - right);
+    bool in_url = left >= 3 && text.substr(left - 3, 3) == "://";
+    if (in_url) {
+      // The userinfo of a URL: the password runs to the '@'.
+      size_t at = text.find('@', right);
+      if (text[pos] != ':' || at == npos || at == right || at - right > 64) continue;
+      secret = text.substr(right, at - right);
+      if (secret.find_first_of(" /") != npos) continue;
+      out.push_back({Kind::credentials, left, at, 0.9f});
+      continue;
+    }
+    if (left > 0 && (text[left - 1] == '/' || text[left - 1] == ':')) continue;  // a path or a URL
+    if (text[pos] == '/' && is_domain(login)) continue;                         // "example.com/Abc-123x"
+    if (secret.find('/') != npos || secret.find("://") != npos) continue;
+    bool context = scan.cue_near(left, end, 40, cue_account | cue_password);
+    if (!looks_like_password(secret) || !(looks_like_login(login) || context)) continue;
+    if (text[pos] == ':' && !(left_end == pos && right == pos + 1) && !context) continue;  // "Note: Something1!"
+    out.push_back({Kind::credentials, left, end, 0.85f});
+    pos = end;
+  }
+}
+
+}  // namespace
+
+void scan_credentials(const ScanText& scan, Candidates& out) {
+  scan_keyword_pairs(scan, out);
+  scan_bare_pairs(scan, out);
 }
 
 }  // namespace tandem::router::scan
