@@ -31,7 +31,8 @@ struct PiiFinding {
   // alone 0.7-0.85. Ordinal, not a calibrated probability.
   float confidence = 0.9f;
   std::string public_form;  // test_card, toll_free, service_number, fiction_number, landmark,
-                            // famous_address, documentation_key, placeholder_key, example_ssn, example_id
+                            // famous_address, documentation_key, placeholder_key, example_ssn, example_id,
+                            // public_account
 };
 
 // The sensitive spans in `text` that must stay on the phone (personal ones only),

@@ -18,7 +18,7 @@ constexpr std::string_view kStreetSuffixes[] = {
     "street", "st", "avenue", "ave", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
     "way", "court", "ct", "place", "pl", "terrace", "parkway", "pkwy", "highway", "hwy", "circle",
     "square", "sq", "trail", "crescent", "close", "alley", "plaza"};
-constexpr std::string_view kUnitWords[] = {"apt", "apartment", "suite", "ste", "unit", "room", "floor", "fl", "#"};
+constexpr std::string_view kUnitWords[] = {"apt", "apartment", "flat", "suite", "ste", "unit", "room", "floor", "fl", "#"};
 
 bool is_one_of(std::string_view word, const auto& table) {
   return std::any_of(std::begin(table), std::end(table),

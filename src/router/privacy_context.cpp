@@ -153,6 +153,7 @@ void scan_handles(const ScanText& scan, Candidates& out) {
     strong = strong || text.substr(hit.end, pos - hit.end).find("号") != npos ||
              matches_at(text.substr(hit.end, pos - hit.end), 0, " id") ||
              matches_at(text.substr(hit.end, pos - hit.end), 0, " handle");
+    if (char_at(text, pos, '@')) continue;  // the @handle loop below weighs those
     size_t end = handle_end(text, pos, strong);
     if (end == npos) continue;
     if ((hit.cues & cue_wechat) && !is_alpha(text[pos]) && text[pos] != '@') continue;  // WeChat ids start with a letter
@@ -165,7 +166,10 @@ void scan_handles(const ScanText& scan, Candidates& out) {
     if (end == npos || char_at(text, end, '@')) continue;
     if (scan.cue_before(at, 40, cue_social | cue_wechat) == nullptr && scan.cue_after(end, 24, cue_social) == nullptr)
       continue;
-    out.push_back({Kind::social_handle, at, end, 0.85f});
+    // "follow @NASA", "官方账号 @…": an account meant for everyone ("follow me" is not one).
+    const CueHit* follow = scan.cue_before(at, 24, cue_public_account);
+    bool public_account = follow != nullptr && !matches_at(text, follow->end, " me");
+    out.push_back({Kind::social_handle, at, end, 0.85f, public_account ? "public_account" : nullptr});
   }
 }
 
@@ -286,15 +290,17 @@ void scan_card_tails(const ScanText& scan, Candidates& out) {
   std::string_view text = scan.text;
   for (const CueHit& hit : scan.hits) {
     if (!(hit.cues & cue_tail)) continue;
-    bool connector = false;
-    size_t pos = skip_value_connectors(text, hit.end, connector);
-    if (matches_at(text, pos, "digits")) pos = skip_value_connectors(text, pos + 6, connector);
+    // The first number after the words, close by: "尾号6621", "ending in 4821",
+    // "last four digits of my card: 4821".
+    size_t pos = hit.end;
+    while (pos < text.size() && pos < hit.end + 24 && !is_digit(text[pos]) && !scan.sentence_break(pos, pos + 1)) ++pos;
     size_t digits = count_digits(text, pos);
     if (digits < 3 || digits > 4 || !number_may_start(text, pos) || !number_may_end(text, pos + digits)) continue;
     size_t end = pos + digits;
     // A plate's last digit decides driving days ("尾号3和8限行"); a card's tail sits among bank words.
     if (scan.cue_near(hit.begin, end, 24, cue_traffic | cue_plate)) continue;
-    if (!scan.cue_near(hit.begin, end, 40, cue_bank | cue_balance)) continue;
+    if (!scan.cue_near(hit.begin, end, 40, cue_bank | cue_balance) && !scan.cue_before(pos, 24, cue_bank | cue_balance))
+      continue;
     out.push_back({Kind::partial_card, pos, end, 0.85f});
   }
 }

@@ -19,9 +19,9 @@ struct CueWord {
 constexpr CueWord kCueWords[] = {
     // Personal: the value belongs to the user or their people.
     {"my", cue_personal}, {"mine", cue_personal}, {"our", cue_personal}, {"ours", cue_personal},
-    {"me", cue_personal}, {"i'm at", cue_personal}, {"i am at", cue_personal}, {"we're at", cue_personal},
-    {"i live", cue_personal}, {"we live", cue_personal}, {"live at", cue_personal}, {"lives at", cue_personal},
-    {"living at", cue_personal}, {"staying at", cue_personal}, {"home address", cue_personal},
+    {"me at", cue_personal}, {"me on", cue_personal}, {"me up", cue_personal}, {"to me", cue_personal},
+    {"i'm at", cue_personal}, {"i am at", cue_personal}, {"we're at", cue_personal}, {"i live", cue_personal},
+    {"we live", cue_personal}, {"staying at", cue_personal}, {"home address", cue_personal},
     {"home to", cue_personal}, {"home at", cue_personal}, {"home is", cue_personal}, {"at home", cue_personal},
     {"way home", cue_personal}, {"route home", cue_personal}, {"back home", cue_personal},
     {"get home", cue_personal}, {"go home", cue_personal},
@@ -139,6 +139,9 @@ constexpr CueWord kCueWords[] = {
     {"mastodon", cue_social}, {"bluesky", cue_social}, {"line id", cue_social}, {"kakao", cue_social},
     {"handle", cue_social}, {"dm me", cue_social}, {"find me", cue_social}, {"follow me", cue_social},
     {"add me", cue_social}, {"on x", cue_social}, {"x handle", cue_social}, {"x account", cue_social},
+    {"follow", cue_public_account}, {"following", cue_public_account}, {"official", cue_public_account},
+    {"verified", cue_public_account}, {"关注", cue_public_account}, {"官方", cue_public_account},
+    {"官博", cue_public_account}, {"官微", cue_public_account},
     {"电报", cue_social}, {"推特", cue_social}, {"抖音", cue_social}, {"小红书", cue_social},
     {"微博", cue_social}, {"快手", cue_social}, {"脸书", cue_social},
     // Logins.

@@ -32,11 +32,13 @@ bool all_digits(std::string_view text) {
 }
 
 // Group sizes a person writes a number with: one block, or blocks of two or more
-// ("138 1234 5678", "13 81 23 45 678"), or one digit at a time ("1 3 8 1 2 …").
+// ("138 1234 5678", "13 81 23 45 678", after a one-digit prefix: "1-800-…", "6 12 34 56 78"),
+// or one digit at a time ("1 3 8 1 2 …").
 bool is_human_grouping(const DigitRun& run, size_t first, size_t last) {
   size_t singles = 0;
   for (size_t g = first; g <= last; ++g) singles += run.groups[g].end - run.groups[g].begin == 1;
-  return singles == 0 || singles == last - first + 1;
+  bool leading_single = singles == 1 && run.groups[first].end - run.groups[first].begin == 1;
+  return singles == 0 || leading_single || singles == last - first + 1;
 }
 
 size_t group_size(const DigitRun& run, size_t g) { return run.groups[g].end - run.groups[g].begin; }
@@ -108,13 +110,17 @@ void scan_run_phones(const ScanText& scan, Candidates& out) {
           add_phone(scan, out, begin - 1, end, digits, true, 0.95f);
         return;
       }
-      if (n == 11 && is_cn_mobile(digits)) {
+      bool nanp_11 = n == 11 && last - first == 3 && group_size(run, first) == 1 && group_size(run, first + 1) == 3 &&
+                     group_size(run, first + 2) == 3;  // 1-800-275-2273, never how a CN mobile is grouped
+      if (n == 11 && is_cn_mobile(digits) && !nanp_11) {
         add_phone(scan, out, begin, end, digits, false, 0.9f);
       } else if (n == 13 && digits.compare(0, 2, "86") == 0 && is_cn_mobile(std::string_view(digits).substr(2)) &&
                  (!grouped || group_size(run, first) == 2)) {
         add_phone(scan, out, begin, end, digits, true, 0.9f);
       } else if (n == 15 && digits.compare(0, 4, "0086") == 0 && is_cn_mobile(std::string_view(digits).substr(4))) {
         add_phone(scan, out, begin, end, digits.substr(2), true, 0.9f);
+      } else if (first > 0 && digits[0] == '0') {
+        return;  // trunk and international prefixes open a number; mid-run they are the tail of another
       } else if (n >= 11 && n <= 15 && digits.compare(0, 2, "00") == 0 && digits[2] != '0' && (grouped || cue)) {
         add_phone(scan, out, begin, end, digits.substr(2), true, 0.8f);
       } else if (digits[0] == '0' && digits[1] != '0' && n >= 10 && n <= 12) {
@@ -131,6 +137,9 @@ void scan_run_phones(const ScanText& scan, Candidates& out) {
         if (nanp_groups || service || (cue && n == 10)) add_phone(scan, out, begin, end, digits, false, nanp_groups ? 0.85f : 0.7f);
       } else if (n == 9 && (digits[0] == '6' || digits[0] == '7') && cue && grouped) {
         add_phone(scan, out, begin, end, digits, false, 0.7f);  // ES/PT mobiles: 612 34 56 78
+      } else if (n == 7 && digits[0] >= '2' && last - first == 1 && group_size(run, first) == 3 &&
+                 (cue || scan.cue_before(begin, 32, cue_reach) != nullptr)) {
+        add_phone(scan, out, begin, end, digits, false, 0.7f);  // a local number: call 867-5309
       }
     });
   }

@@ -79,6 +79,7 @@ const char* public_national_phone(std::string_view digits) {
     // 555-0100 to 555-0199 are reserved for fiction in every area code.
     if (nanp.substr(3, 3) == "555" && nanp.substr(6, 2) == "01") return "fiction_number";
   }
+  if (digits.size() == 7 && digits.substr(0, 5) == "55501") return "fiction_number";
   if (digits.size() == 10 && starts_with(digits, "400")) return "service_number";
   if (starts_with(digits, "0800") || starts_with(digits, "0808") || starts_with(digits, "0500")) return "toll_free";
   if (digits.size() == 5 && (starts_with(digits, "95") || starts_with(digits, "96") || starts_with(digits, "10") ||

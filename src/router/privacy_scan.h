@@ -144,6 +144,7 @@ enum Cue : uint32_t {
   cue_coordinate = 1u << 23,// lat, lon, 纬度, 经度
   cue_delivery = 1u << 24,  // deliver to, ship to, 寄到: an address with a recipient
   cue_reach = 1u << 25,     // text, call, missed call, 打给: a number that reaches someone
+  cue_public_account = 1u << 26,  // follow, official, 关注, 官方: an account everyone may follow
 };
 
 struct CueHit {

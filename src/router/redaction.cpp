@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/error.h"
 #include "router/privacy.h"
 
 namespace tandem::router {
@@ -64,13 +65,51 @@ const std::string& Redactor::placeholder_for(const std::string& kind, std::strin
   return mapping_.back().first;
 }
 
-std::string Redactor::redact(std::string_view text) {
+std::string Redactor::redact(std::string_view text) { return redact(text, {}); }
+
+std::string Redactor::redact(std::string_view text, const std::vector<PiiFinding>& extra) {
+  const auto on_boundary = [&](size_t pos) {
+    return pos == text.size() || (static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80;
+  };
+  for (const PiiFinding& span : extra) {
+    if (span.begin >= span.end || span.end > text.size())
+      fail("redaction span [", span.begin, ", ", span.end, ") of kind '", span.kind, "' is outside the ", text.size(),
+           "-byte text");
+    if (!on_boundary(span.begin) || !on_boundary(span.end))
+      fail("redaction span [", span.begin, ", ", span.end, ") of kind '", span.kind, "' splits a UTF-8 character");
+    bool named = !span.kind.empty() && std::all_of(span.kind.begin(), span.kind.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    });
+    if (!named) fail("redaction span kind '", span.kind, "' is not lower-case letters, digits and '_'");
+  }
+  // Detected values first, so a tie in length keeps the detector's kind.
+  std::vector<PiiFinding> spans = find_pii(text);
+  spans.insert(spans.end(), extra.begin(), extra.end());
+  std::stable_sort(spans.begin(), spans.end(), [](const PiiFinding& a, const PiiFinding& b) { return a.begin < b.begin; });
+  struct Merged {
+    size_t begin, end, longest;
+    std::string kind;
+  };
+  std::vector<Merged> merged;
+  for (const PiiFinding& span : spans) {
+    size_t length = span.end - span.begin;
+    if (!merged.empty() && span.begin < merged.back().end) {
+      Merged& last = merged.back();
+      last.end = std::max(last.end, span.end);
+      if (length > last.longest) {
+        last.longest = length;
+        last.kind = span.kind;
+      }
+      continue;
+    }
+    merged.push_back({span.begin, span.end, length, span.kind});
+  }
   std::string out;
   size_t copied = 0;
-  for (const PiiFinding& finding : find_pii(text)) {
-    out.append(text.substr(copied, finding.begin - copied));
-    out.append(placeholder_for(finding.kind, text.substr(finding.begin, finding.end - finding.begin)));
-    copied = finding.end;
+  for (const Merged& span : merged) {
+    out.append(text.substr(copied, span.begin - copied));
+    out.append(placeholder_for(span.kind, text.substr(span.begin, span.end - span.begin)));
+    copied = span.end;
   }
   out.append(text.substr(copied));
   return out;

@@ -1,6 +1,9 @@
 // Redaction for requests the user allows to go to the cloud in redacted form:
-// every sensitive span becomes a placeholder such as [EMAIL_1] or [PHONE_2], and
-// the cloud's answer gets the original values back on the phone, also while it streams.
+// every sensitive span becomes a placeholder such as [EMAIL_1] or [PHONE_2] (a card
+// with its expiry and CVV, a phone number with the name in front of it, a login with
+// its password), spans from a semantic classifier become category placeholders such as
+// [HEALTH_1], and the cloud's answer gets the original values back on the phone, also
+// while it streams.
 #pragma once
 #include <string>
 #include <string_view>
@@ -8,13 +11,20 @@
 #include <utility>
 #include <vector>
 
+#include "router/privacy.h"
+
 namespace tandem::router {
 
 // One Redactor per request: the same value always gets the same placeholder across
 // all the texts it redacts (system prompt, history, the new message).
 class Redactor {
  public:
-  std::string redact(std::string_view text);          // uses find_pii
+  std::string redact(std::string_view text);  // the personal values find_pii finds
+  // ... and `extra` spans of `text` (e.g. a classifier's {"health", begin, end}): each becomes
+  // a placeholder named after its kind ([HEALTH_1]). Spans that overlap each other or a
+  // detected value merge into one, named after the longest. Throws tandem::Error for a span
+  // outside the text, not on character boundaries, or with a kind that is not [a-z0-9_]+.
+  std::string redact(std::string_view text, const std::vector<PiiFinding>& extra);
   std::string restore(std::string_view text) const;   // placeholders -> original values
   size_t size() const { return mapping_.size(); }     // number of distinct values replaced
   const std::vector<std::pair<std::string, std::string>>& mapping() const { return mapping_; }  // placeholder, original
