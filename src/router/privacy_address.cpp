@@ -138,7 +138,7 @@ Units read_units(const std::vector<Glyph>& glyphs, size_t index) {
   const auto number_at = [&](size_t i) { return i < glyphs.size() && is_number_glyph(glyphs[i].value); };
   const auto ascii_digit_at = [&](size_t i) { return i < glyphs.size() && glyphs[i].value >= '0' && glyphs[i].value <= '9'; };
   bool last_was_building = false;
-  while (true) {
+  while (units.count < 8) {  // no address has more parts; the cap keeps "1号1号1号…" linear
     size_t cursor = index;
     while (number_at(cursor) && cursor - index < 6) ++cursor;
     if (cursor == index) break;

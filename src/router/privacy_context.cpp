@@ -182,7 +182,7 @@ size_t code_end(const ScanText& scan, size_t pos) {
   if (pos + 2 < text.size() && is_upper(text[pos]) && text[pos + 1] == '-' && is_digit(text[pos + 2])) pos += 2;
   if (digit_at(text, pos) && number_may_start(text, pos)) {
     size_t end = pos, digits = 0;
-    while (digit_at(text, end)) {
+    while (digit_at(text, end) && digits <= 8) {
       size_t group = count_digits(text, end);
       digits += group;
       end += group;

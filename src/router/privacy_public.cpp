@@ -108,7 +108,11 @@ const char* public_phone(std::string_view digits, bool international) {
   if (starts_with(digits, "1")) return public_national_phone(digits);
   if (starts_with(digits, "86")) return public_national_phone(digits.substr(2));
   // Elsewhere the national form adds a trunk 0 to what follows a 2-digit country code.
-  if (digits.size() > 4) return public_national_phone("0" + std::string(digits.substr(2)));
+  if (digits.size() > 4) {
+    std::string national(1, '0');
+    national.append(digits.substr(2));
+    return public_national_phone(national);
+  }
   return nullptr;
 }
 

@@ -185,7 +185,8 @@ bool is_password_char(char c) { return c > ' ' && c < 0x7F; }
 // Where a secret token ends: printable ASCII, without the sentence's closing punctuation
 // (a final '!' or '?' stays on a token that has letters and digits: "Sunflower88!").
 size_t secret_end(std::string_view text, size_t value) {
-  size_t end = span_while(text, value, is_password_char);
+  // Secrets are short; the cap keeps "pwd=pwd=pwd=…" linear.
+  size_t end = span_while(text.substr(0, std::min(text.size(), value + 128)), value, is_password_char);
   bool letters = false, digits = false;
   for (size_t i = value; i < end; ++i) {
     letters = letters || is_alpha(text[i]);
@@ -300,7 +301,7 @@ void scan_bare_pairs(const ScanText& scan, Candidates& out) {
     size_t left_end = pos - (text[pos - 1] == ' ' ? 1 : 0);
     size_t right = pos + 1 + (char_at(text, pos + 1, ' ') ? 1 : 0);
     size_t left = left_end;
-    while (left > 0 && is_login_char(text[left - 1])) --left;
+    while (left > 0 && left_end - left <= 64 && is_login_char(text[left - 1])) --left;
     if (left == left_end || right >= text.size()) continue;
     std::string_view login = text.substr(left, left_end - left);
     size_t end = secret_end(text, right);
