@@ -186,8 +186,9 @@ size_t code_end(const ScanText& scan, size_t pos) {
       size_t group = count_digits(text, end);
       digits += group;
       end += group;
-      // Spelled out one digit at a time.
-      if (group == 1 && char_at(text, end, ' ') && digit_at(text, end + 1) && count_digits(text, end + 1) == 1) {
+      // Spelled out one digit at a time: "4 8 2 9", "3-2-1-8".
+      bool separated = char_at(text, end, ' ') || char_at(text, end, '-');
+      if (group == 1 && separated && digit_at(text, end + 1) && count_digits(text, end + 1) == 1) {
         ++end;
         continue;
       }

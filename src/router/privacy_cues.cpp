@@ -52,6 +52,12 @@ constexpr CueWord kCueWords[] = {
     {"致电", cue_phone | cue_reach}, {"打给", cue_phone | cue_reach}, {"座机", cue_phone}, {"短信", cue_phone},
     {"来电", cue_phone | cue_reach}, {"拨打", cue_phone}, {"未接来电", cue_reach}, {"回电", cue_reach},
     {"发短信", cue_reach},
+    // Reference numbers.
+    {"order", cue_reference}, {"order number", cue_reference}, {"tracking", cue_reference},
+    {"invoice", cue_reference}, {"reference", cue_reference}, {"ref", cue_reference}, {"serial", cue_reference},
+    {"isbn", cue_reference}, {"订单", cue_reference}, {"订单号", cue_reference}, {"单号", cue_reference},
+    {"运单", cue_reference}, {"发票", cue_reference}, {"流水号", cue_reference}, {"编号", cue_reference},
+    {"序列号", cue_reference},
     // Deliveries: the address has a recipient.
     {"deliver", cue_delivery}, {"delivered", cue_delivery}, {"delivery", cue_delivery}, {"ship", cue_delivery},
     {"shipped", cue_delivery}, {"shipping", cue_delivery}, {"send", cue_delivery}, {"sent", cue_delivery},

@@ -70,6 +70,25 @@ bool is_valid_cn_id(std::string_view id) {
   return is_plausible_birth_date(number_at(id, 6, 4), number_at(id, 10, 2), number_at(id, 12, 2));
 }
 
+// Issuer prefix and length (ISO/IEC 7812 ranges of the networks in use): Visa 4 (13, 16,
+// 19), Mastercard 51-55 and 2221-2720 (16), Amex 34/37 (15), Diners 30/36/38/39 (14-19),
+// JCB 35 (16-19), Discover and UnionPay 60/62/64/65 and Maestro 5x/6x (16-19).
+bool is_card_issuer(std::string_view digits) {
+  size_t length = digits.size();
+  int two = number_at(digits, 0, 2), four = number_at(digits, 0, 4);
+  switch (digits[0]) {
+    case '4': return length == 13 || length == 16 || length == 19;
+    case '2': return four >= 2221 && four <= 2720 && length == 16;
+    case '3':
+      if (two == 34 || two == 37) return length == 15;
+      if (two == 30 || two == 36 || two == 38 || two == 39) return length >= 14;
+      return two == 35 && length >= 16;
+    case '5': return (two >= 51 && two <= 55) ? length == 16 : length >= 16;
+    case '6': return length >= 16;
+    default: return false;
+  }
+}
+
 bool is_cn_mobile(std::string_view digits) {
   return digits.size() == 11 && all_digits(digits) && digits[0] == '1' && digits[1] >= '3' && digits[1] <= '9';
 }
@@ -261,8 +280,9 @@ size_t extend_over_card_extras(const ScanText& scan, size_t end) {
 }  // namespace
 
 // 13-19 digits written together or in groups of three or more (4-4-4-4, 4-6-5,
-// 6222 0212 3456 7890 123); issuer digit 2-6, Luhn checked, never a number that is
-// already a valid ID or mobile. The expiry and CVV after it belong to the finding.
+// 6222 0212 3456 7890 123); issuer prefix and length, Luhn checked, never a number that
+// is already a valid ID or mobile or follows an order word. The expiry and CVV after it
+// belong to the finding.
 void scan_bank_cards(const ScanText& scan, Candidates& out) {
   std::string_view text = scan.text;
   for (const DigitRun& run : scan.runs) {
@@ -270,9 +290,12 @@ void scan_bank_cards(const ScanText& scan, Candidates& out) {
       if (digits.size() < 13 || digits.back() == 'X' || digits[0] < '2' || digits[0] > '6') return;
       for (size_t g = first; g <= last && last > first; ++g)
         if (group_size(run, g) < 3) return;
-      if (!passes_luhn(digits) || is_valid_cn_id(digits) || is_cn_mobile(digits)) return;
+      if (!is_card_issuer(digits) || !passes_luhn(digits) || is_valid_cn_id(digits) || is_cn_mobile(digits)) return;
+      // "订单号 6222…", "tracking 4…": a reference number that happens to pass Luhn.
+      size_t begin = run.groups[first].begin;
+      if (scan.cue_before(begin, 16, cue_reference) != nullptr && scan.cue_before(begin, 24, cue_bank) == nullptr) return;
       size_t end = extend_over_card_extras(scan, run.groups[last].end);
-      out.push_back({Kind::bank_card, run.groups[first].begin, end, 0.95f, public_card(digits)});
+      out.push_back({Kind::bank_card, begin, end, 0.95f, public_card(digits)});
     });
   }
 }

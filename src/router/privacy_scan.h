@@ -145,6 +145,7 @@ enum Cue : uint32_t {
   cue_delivery = 1u << 24,  // deliver to, ship to, 寄到: an address with a recipient
   cue_reach = 1u << 25,     // text, call, missed call, 打给: a number that reaches someone
   cue_public_account = 1u << 26,  // follow, official, 关注, 官方: an account everyone may follow
+  cue_reference = 1u << 27, // order, tracking, 订单号, 运单: a reference number, not a card
 };
 
 struct CueHit {

@@ -111,6 +111,7 @@ const Expected kCodeCases[] = {
     {"验证码 四八二九一三", "otp_code", "四八二九一三"},
     {"your code is 553301", "otp_code", "553301"},
     {"取件码 6218 到驿站", "otp_code", "6218"},
+    {"取件码是 3-2-1-8", "otp_code", "3-2-1-8"},
     {"error code 404", nullptr, nullptr},
     {"zip code 10001", nullptr, nullptr},
     {"HTTP status code: 500", nullptr, nullptr},
@@ -199,6 +200,15 @@ const Expected kContactCases[] = {
     {"London +44 20 7946 0958", "phone", "+44 20 7946 0958"},
 };
 
+// Issuer prefix and length decide before Luhn does; an order word makes a number a reference.
+const Expected kCardIssuerCases[] = {
+    {"卡号 6228 4803 1127 6556 314", "bank_card", "6228 4803 1127 6556 314"},
+    {"visa 4916 2038 7451 2234", "bank_card", "4916 2038 7451 2234"},
+    {"number 202405181234567890", nullptr, nullptr},  // passes Luhn; 2-series cards have 16 digits
+    {"订单号 6228480311276556314 什么时候发货", nullptr, nullptr},
+    {"tracking 4539148803436467 stuck", nullptr, nullptr},
+};
+
 const Expected kCardExtraCases[] = {
     {"card 4539 1488 0343 6467 exp 09/27 cvv 123", "bank_card", "4539 1488 0343 6467 exp 09/27 cvv 123"},
     {"卡号6222021234567890128，有效期09/27，安全码123", "bank_card", "6222021234567890128，有效期09/27，安全码123"},
@@ -220,6 +230,7 @@ INSTANTIATE_TEST_SUITE_P(Credentials, PiiCases, testing::ValuesIn(kCredentialCas
 INSTANTIATE_TEST_SUITE_P(Coordinates, PiiCases, testing::ValuesIn(kCoordinateCases));
 INSTANTIATE_TEST_SUITE_P(EuropeanPhone, PiiCases, testing::ValuesIn(kEuropeanPhoneCases));
 INSTANTIATE_TEST_SUITE_P(Contact, PiiCases, testing::ValuesIn(kContactCases));
+INSTANTIATE_TEST_SUITE_P(CardIssuer, PiiCases, testing::ValuesIn(kCardIssuerCases));
 INSTANTIATE_TEST_SUITE_P(CardExtras, PiiCases, testing::ValuesIn(kCardExtraCases));
 
 // A bank SMS holds several values: the card's tail and the amounts are each found.
