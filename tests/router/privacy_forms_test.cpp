@@ -127,6 +127,7 @@ const Expected kPartialCardCases[] = {
     {"last four digits of my card: 4821", "partial_card", "4821"},
     {"xxxx-xxxx-xxxx-4821 was charged", "partial_card", "xxxx-xxxx-xxxx-4821"},
     {"明天尾号3和8限行", nullptr, nullptr},
+    {"车牌尾号1234今天限行，违章罚款200元", nullptr, nullptr},
     {"the bus route ending in 4821", nullptr, nullptr},
 };
 
