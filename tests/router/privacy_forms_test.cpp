@@ -141,6 +141,8 @@ const Expected kAmountCases[] = {
     {"我老公年薪三十万", "amount", "三十万"},
     {"深圳平均月薪是多少", nullptr, nullptr},
     {"the average salary in Shenzhen is 12,000", nullptr, nullptr},
+    {"my company's average salary is $5,000", nullptr, nullptr},
+    {"我们公司的平均工资是8000元", nullptr, nullptr},
     {"最低工资标准2360元", nullptr, nullptr},
     {"我工资涨了5%", nullptr, nullptr},
 };
