@@ -104,20 +104,25 @@ size_t match_any(const std::vector<Glyph>& glyphs, size_t index, const auto& tab
 // Longer names first, so "大道" wins over "道" and "号楼" over "号".
 constexpr std::u32string_view kRoadMarkers[] = {U"大道", U"大街", U"胡同", U"小区", U"花园", U"公寓", U"大厦",
                                                U"家园", U"路", U"街", U"道", U"巷", U"里", U"苑"};
-constexpr std::u32string_view kUnitMarkers[] = {U"号楼", U"号院", U"单元", U"号", U"弄", U"栋", U"幢",
+constexpr std::u32string_view kUnitMarkers[] = {U"号楼", U"号院", U"单元", U"号", U"弄", U"栋", U"幢", U"区", U"期",
                                                U"座", U"楼", U"层", U"室"};
 constexpr std::u32string_view kAdminMarkers = U"省市区县镇乡";
 // Characters that end a name when walking left: the words around an address, not in it.
 constexpr std::u32string_view kStopCharacters = U"我你他她们在住到是往去寄送的址从于至和与给请把帮查找看下近附发收件家地";
 
-bool may_be_in_name(char32_t value) {
-  return is_han(value) && kStopCharacters.find(value) == npos && kAdminMarkers.find(value) == npos;
+// Estate names use some of those ("求是村", "至善苑"): in front of a unit chain, which is
+// evidence enough, only these end a name.
+constexpr std::u32string_view kChainStopCharacters = U"我你他她们在住到往去寄送的址从给请把帮查找看下近附发收件家地";
+
+bool may_be_in_name(char32_t value, std::u32string_view stops = kStopCharacters) {
+  return is_han(value) && stops.find(value) == npos && kAdminMarkers.find(value) == npos;
 }
 
 // How far left a name of at most `limit` characters reaches from `index`.
-size_t name_start(const std::vector<Glyph>& glyphs, size_t index, size_t limit) {
+size_t name_start(const std::vector<Glyph>& glyphs, size_t index, size_t limit,
+                  std::u32string_view stops = kStopCharacters) {
   size_t start = index;
-  while (start > 0 && index - start < limit && may_be_in_name(glyphs[start - 1].value)) --start;
+  while (start > 0 && index - start < limit && may_be_in_name(glyphs[start - 1].value, stops)) --start;
   return start;
 }
 
@@ -204,9 +209,9 @@ void scan_chinese_addresses(std::string_view text, Candidates& out) {
     }
     // No road word: a chain of two or more parts that names a dwelling ("12幢3单元501")
     // after a name of two or more characters ("求是村").
-    if (is_number_glyph(glyphs[index].value) && index > 0 && may_be_in_name(glyphs[index - 1].value)) {
+    if (is_number_glyph(glyphs[index].value) && index > 0 && may_be_in_name(glyphs[index - 1].value, kChainStopCharacters)) {
       Units units = read_units(glyphs, index);
-      size_t start = name_start(glyphs, index, 6);
+      size_t start = name_start(glyphs, index, 6, kChainStopCharacters);
       if (units.end != npos && units.count >= 2 && units.dwelling && index - start >= 2) {
         add(widen_over_regions(glyphs, start), units.end);
         index = units.end - 1;

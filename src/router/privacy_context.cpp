@@ -12,8 +12,6 @@ namespace {
 
 constexpr size_t npos = std::string_view::npos;
 
-bool is_upper_alnum(char c) { return is_digit(c) || is_upper(c); }
-
 // ---- licence plates
 
 constexpr std::u32string_view kProvinces = U"京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领";

@@ -160,7 +160,7 @@ constexpr CueWord kCueWords[] = {
     {"口令", cue_password},
     // The tail of a card.
     {"尾号", cue_tail}, {"末四位", cue_tail}, {"后四位", cue_tail}, {"末4位", cue_tail}, {"后4位", cue_tail},
-    {"尾数", cue_tail}, {"ending in", cue_tail}, {"ending with", cue_tail}, {"ends in", cue_tail},
+    {"尾数", cue_tail}, {"ending", cue_tail}, {"ending in", cue_tail}, {"ending with", cue_tail}, {"ends in", cue_tail},
     {"ends with", cue_tail}, {"last four", cue_tail}, {"last 4", cue_tail}, {"last four digits", cue_tail},
     {"last 4 digits", cue_tail}, {"last digits", cue_tail},
     // What travels with a card number.

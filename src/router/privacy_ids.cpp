@@ -11,8 +11,6 @@ namespace {
 
 constexpr size_t npos = std::string_view::npos;
 
-bool is_upper_alnum(char c) { return is_digit(c) || is_upper(c); }
-
 // "Word" boundaries for codes: no letter, digit or underscore glued on either side.
 bool code_may_start(std::string_view text, size_t pos) {
   return pos == 0 || !(is_alnum(text[pos - 1]) || text[pos - 1] == '_');

@@ -46,6 +46,7 @@ inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
 inline bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 inline bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 inline bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+inline bool is_upper_alnum(char c) { return is_digit(c) || is_upper(c); }
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
 
 inline bool alnum_at(std::string_view text, size_t pos) { return pos < text.size() && is_alnum(text[pos]); }

@@ -235,8 +235,10 @@ void scan_passwords(const ScanText& scan, Candidates& out) {
       size_t end = secret_end(text, value);
       std::string_view secret = text.substr(value, end - value);
       bool chinese_keyword = !is_alpha(keyword[0]);
+      bool digits_only = !secret.empty() && std::all_of(secret.begin(), secret.end(), is_digit);
       bool bare_ok = looks_like_password(secret) ||
-                     (chinese_keyword && secret.size() >= 6 && std::any_of(secret.begin(), secret.end(), is_digit));
+                     (chinese_keyword && secret.size() >= 6 && std::any_of(secret.begin(), secret.end(), is_digit)) ||
+                     (chinese_keyword && secret.size() >= 4 && digits_only);  // 门禁密码 4821
       if ((connector && secret.size() >= 4 && !is_ordinary_word(secret)) || (!connector && bare_ok))
         out.push_back({Kind::password, value, end, connector ? 0.9f : 0.8f});
       break;

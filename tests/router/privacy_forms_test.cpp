@@ -126,6 +126,7 @@ const Expected kPartialCardCases[] = {
     {"卡号末四位是6621，是招商银行的", "partial_card", "6621"},
     {"last four digits of my card: 4821", "partial_card", "4821"},
     {"xxxx-xxxx-xxxx-4821 was charged", "partial_card", "xxxx-xxxx-xxxx-4821"},
+    {"Your card ending 4821 was charged $12.99", "partial_card", "4821"},
     {"明天尾号3和8限行", nullptr, nullptr},
     {"车牌尾号1234今天限行，违章罚款200元", nullptr, nullptr},
     {"the bus route ending in 4821", nullptr, nullptr},
@@ -154,6 +155,7 @@ const Expected kCredentialCases[] = {
     {"db at https://admin:S3cret!pw@db.internal", "credentials", "admin:S3cret!pw"},
     {"username anna.k password Sunflower88!", "credentials", "anna.k password Sunflower88!"},
     {"wifi密码abc12345", "password", "abc12345"},
+    {"门禁密码 4821", "password", "4821"},
     {"and/or, TCP/IP, input/output, km/h", nullptr, nullptr},
     {"see docs.python.org/Abc-123x", nullptr, nullptr},
     {"Note: Something1! matters", nullptr, nullptr},
@@ -212,6 +214,16 @@ const Expected kCardIssuerCases[] = {
     {"tracking 4539148803436467 stuck", nullptr, nullptr},
 };
 
+// A home in prose: building, entrance and room after an estate name, no road word needed;
+// numbers in Chinese too.
+const Expected kHomeCases[] = {
+    {"我住在至善苑7栋2单元1302", "street_address", "至善苑7栋2单元1302"},
+    {"送到阳光花园三栋二单元五零一室", "street_address", "阳光花园三栋二单元五零一室"},
+    {"杭州市西湖区翠苑一区12幢3单元501", "street_address", "杭州市西湖区翠苑一区12幢3单元501"},
+    {"第3单元的练习题", nullptr, nullptr},
+    {"我在3楼等你", nullptr, nullptr},
+};
+
 const Expected kCardExtraCases[] = {
     {"card 4539 1488 0343 6467 exp 09/27 cvv 123", "bank_card", "4539 1488 0343 6467 exp 09/27 cvv 123"},
     {"卡号6222021234567890128，有效期09/27，安全码123", "bank_card", "6222021234567890128，有效期09/27，安全码123"},
@@ -233,6 +245,7 @@ INSTANTIATE_TEST_SUITE_P(Credentials, PiiCases, testing::ValuesIn(kCredentialCas
 INSTANTIATE_TEST_SUITE_P(Coordinates, PiiCases, testing::ValuesIn(kCoordinateCases));
 INSTANTIATE_TEST_SUITE_P(EuropeanPhone, PiiCases, testing::ValuesIn(kEuropeanPhoneCases));
 INSTANTIATE_TEST_SUITE_P(Contact, PiiCases, testing::ValuesIn(kContactCases));
+INSTANTIATE_TEST_SUITE_P(Home, PiiCases, testing::ValuesIn(kHomeCases));
 INSTANTIATE_TEST_SUITE_P(CardIssuer, PiiCases, testing::ValuesIn(kCardIssuerCases));
 INSTANTIATE_TEST_SUITE_P(CardExtras, PiiCases, testing::ValuesIn(kCardExtraCases));
 
