@@ -241,9 +241,10 @@ tandem_status tandem_generate_tokens(tandem_session* session, const int32_t* pro
   tandem::generate::GenerateOptions generate_options;
   if (tandem_status s = to_generate_options(options, generate_options); s != TANDEM_OK) return s;
   const int n_ctx = session->session->context().n_ctx();
-  if (n_prompt > size_t(n_ctx)) {
+  if (n_prompt > size_t(tandem::generate::max_prompt_tokens(n_ctx))) {
     return failure(TANDEM_ERROR_CONTEXT_FULL, "tandem_generate: the prompt is " + std::to_string(n_prompt) +
-                                                  " tokens but the context holds " + std::to_string(n_ctx));
+                                                  " tokens but the context holds " + std::to_string(n_ctx) +
+                                                  " and must keep one position for the answer");
   }
   return guarded([&] {
     const std::vector<int32_t> ids(prompt, prompt + n_prompt);
