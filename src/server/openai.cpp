@@ -162,8 +162,6 @@ ojson error_json(const ApiError& error) {
   return {{"error", e}};
 }
 
-std::string to_wire(const ojson& value) { return value.dump(-1, ' ', false, ojson::error_handler_t::replace); }
-
 ojson parse_body(const std::string& body) {
   ojson parsed = ojson::parse(body, nullptr, false);
   if (parsed.is_discarded()) invalid_request("the request body is not valid JSON (or not valid UTF-8)");

@@ -1,4 +1,8 @@
-# tandem serve, the C API and its C test (issue 5). Included from the top-level CMakeLists.txt.
+# Above the engine (included from the top-level CMakeLists.txt):
+#   tandem_router  the device-cloud router and the on-device model store (cpp-httplib for
+#                  the cloud tier, SQLite, OpenSSL)
+#   tandem_server  `tandem serve` and the cost charts (libpng)
+# and the C API's example and C test.
 
 # Debian ships cpp-httplib as a compiled library whose ABI depends on the defines
 # pkg-config gives (OpenSSL/zlib/brotli support), so take them from there.
@@ -8,11 +12,14 @@ if(TANDEM_SERVER)
   find_package(SQLite3 REQUIRED)
   find_package(OpenSSL REQUIRED)
   find_package(PNG REQUIRED)
+  file(GLOB TANDEM_ROUTER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/router/*.cpp
+       ${PROJECT_SOURCE_DIR}/src/model_store/*.cpp)
+  add_library(tandem_router STATIC ${TANDEM_ROUTER_SOURCES})
+  target_link_libraries(tandem_router PUBLIC tandem PkgConfig::CPP_HTTPLIB SQLite::SQLite3 OpenSSL::SSL OpenSSL::Crypto)
   file(GLOB TANDEM_SERVER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/server/*.cpp
-       ${PROJECT_SOURCE_DIR}/src/router/*.cpp ${PROJECT_SOURCE_DIR}/src/model_store/*.cpp
        ${PROJECT_SOURCE_DIR}/src/report/*.cpp)
   add_library(tandem_server STATIC ${TANDEM_SERVER_SOURCES})
-  target_link_libraries(tandem_server PUBLIC tandem PkgConfig::CPP_HTTPLIB SQLite::SQLite3 OpenSSL::Crypto PNG::PNG)
+  target_link_libraries(tandem_server PUBLIC tandem_router PNG::PNG)
   target_link_libraries(tandem_cli PRIVATE tandem_server)
 else()
   target_compile_definitions(tandem_cli PRIVATE TANDEM_NO_SERVER)
