@@ -28,7 +28,7 @@ void add_chat(CLI::App& app) {
     if (!router_config.empty()) {
       return run_routed_chat({.router_config = router_config, .model = flags.model, .system_prompt = system_prompt,
                               .chat_template = template_name, .context = flags.context_options(),
-                              .generation = flags.generate_options()});
+                              .generation = flags.generate_options(), .json_schema = flags.json_schema()});
     }
     const generate::GenerateOptions options = flags.generate_options();
     model::ContextOptions context_options = flags.context_options();
