@@ -1,6 +1,13 @@
 /*
  * tandem.h: the Tandem C API (plain C99, stable). Load a GGUF model, open sessions
- * on it, tokenize, and generate text with a streaming callback.
+ * on it, tokenize, and generate text with a streaming callback: from a prompt or
+ * from chat messages (the model's chat template), optionally constrained to a JSON
+ * Schema and with log-probabilities. Routed chat sends each request to the device or
+ * a cloud model by the router's policy (docs/routing.md) and reports where and why.
+ *
+ * Build an app against an installed Tandem with
+ *   cc app.c $(pkg-config --cflags --libs tandem)
+ * or, in CMake, find_package(tandem) and link tandem::tandem.
  *
  * Conventions
  *  - Every function accepts bad arguments (NULL pointers, out-of-range values)
@@ -24,7 +31,8 @@
 extern "C" {
 #endif
 
-#define TANDEM_API_VERSION 1
+/* 2: chat, JSON Schema output, logprobs, ignore_eos, routed chat. */
+#define TANDEM_API_VERSION 2
 
 typedef enum tandem_status {
   TANDEM_OK = 0,
@@ -33,7 +41,10 @@ typedef enum tandem_status {
   TANDEM_ERROR_CONTEXT_FULL = 3,     /* the prompt does not fit in the context */
   TANDEM_ERROR_BUFFER_TOO_SMALL = 4, /* the needed size was written to the size output */
   TANDEM_ERROR_INTERNAL = 5,
-  TANDEM_ERROR_MEMORY_BUDGET = 6     /* the planned memory exceeds memory_budget_bytes; the message says what fits */
+  TANDEM_ERROR_MEMORY_BUDGET = 6,    /* the planned memory exceeds memory_budget_bytes; the message says what fits */
+  TANDEM_ERROR_ROUTE_REFUSED = 7,    /* the router refused: the request must stay on the device, which cannot serve it */
+  TANDEM_ERROR_CLOUD = 8,            /* the cloud failed and the device could not take the request over */
+  TANDEM_ERROR_UNSUPPORTED = 9       /* this build has no router (built without the server libraries) */
 } tandem_status;
 
 typedef struct tandem_model tandem_model;     /* weights + tokenizer, immutable, shareable */
@@ -54,6 +65,24 @@ typedef struct tandem_model_options {
   uint32_t reserved[7];         /* must be zero */
 } tandem_model_options;
 
+/* A generated token's log-probability under the model (log-softmax of the raw
+ * logits, before temperature and truncation), with the most likely alternatives. */
+typedef struct tandem_token_logprob {
+  int32_t token;
+  float logprob;
+} tandem_token_logprob;
+
+typedef struct tandem_logprob {
+  int32_t token;
+  float logprob;
+  const tandem_token_logprob* top; /* the n_top most likely tokens, best first; valid during the call */
+  size_t n_top;
+} tandem_logprob;
+
+/* Receives each generated token's logprob, after on_text got the text that token made
+ * final. Return nonzero to continue, 0 to cancel. */
+typedef int (*tandem_logprob_callback)(const tandem_logprob* logprob, void* user_data);
+
 typedef struct tandem_generate_options {
   int32_t max_tokens;          /* < 0: until end of text or context full */
   float temperature;           /* <= 0: greedy */
@@ -66,6 +95,13 @@ typedef struct tandem_generate_options {
   uint64_t seed;               /* same seed, same text; TANDEM_RANDOM_SEED: random */
   const char* const* stop;     /* stop strings (not emitted), may be NULL */
   size_t n_stop;
+  /* API version 2: */
+  const char* json_schema;     /* NULL: free text. Else a JSON Schema (the subset in docs/api.md):
+                                * the output is a JSON document matching it */
+  int32_t ignore_eos;          /* nonzero: keep generating past the end-of-text token */
+  int32_t top_logprobs;        /* alternatives per token given to on_logprob, 0..20 */
+  tandem_logprob_callback on_logprob; /* NULL: no logprobs */
+  void* logprob_user_data;
   int32_t reserved[8];         /* must be zero */
 } tandem_generate_options;
 
@@ -89,6 +125,11 @@ typedef struct tandem_generate_result {
 /* Receives final UTF-8 text as it is generated (not NUL-terminated: use len).
  * Return nonzero to continue, 0 to cancel the generation at once. */
 typedef int (*tandem_text_callback)(const char* text, size_t len, void* user_data);
+
+typedef struct tandem_chat_message {
+  const char* role;    /* "system", "user" or "assistant" */
+  const char* content;
+} tandem_chat_message;
 
 /* The message of the last failure on this thread ("" when none). Never NULL. */
 const char* tandem_last_error(void);
@@ -127,10 +168,66 @@ int32_t tandem_session_n_ctx(const tandem_session* session); /* -1 on NULL */
  * TANDEM_FINISH_CANCELLED. */
 tandem_status tandem_generate(tandem_session* session, const char* prompt, const tandem_generate_options* options,
                               tandem_text_callback on_text, void* user_data, tandem_generate_result* result);
-/* The same with a prompt given as token ids. */
+/* The same with a prompt given as token ids. A prompt must leave room for one
+ * generated token: at most tandem_session_n_ctx() - 1 tokens, else
+ * TANDEM_ERROR_CONTEXT_FULL (the same rule as the CLI and the server). */
 tandem_status tandem_generate_tokens(tandem_session* session, const int32_t* prompt, size_t n_prompt,
                                      const tandem_generate_options* options, tandem_text_callback on_text,
                                      void* user_data, tandem_generate_result* result);
+
+/* The assistant's answer to chat messages, rendered with the model's chat template
+ * (chatml when the model has none that is recognised). Multi-turn chat passes the
+ * whole history each time; the session reuses the cached prefix. */
+tandem_status tandem_chat(tandem_session* session, const tandem_chat_message* messages, size_t n_messages,
+                          const tandem_generate_options* options, tandem_text_callback on_text, void* user_data,
+                          tandem_generate_result* result);
+
+/* ---- Routed chat: the device or a cloud model, by the router's policy ---- */
+
+typedef struct tandem_router tandem_router; /* policy, cloud endpoints, ledger, and a device session */
+
+typedef enum tandem_route {
+  TANDEM_ROUTE_DEVICE = 0,
+  TANDEM_ROUTE_CLOUD = 1,
+  TANDEM_ROUTE_REFUSED = 2
+} tandem_route;
+
+/* A router from a config file (docs/routing.md, examples/router.json) or the same JSON
+ * as text. device: the device tier's model (its context options apply); NULL: the
+ * config's device tier, loaded here when installed, else no device tier. The router
+ * keeps the model alive. Returns NULL on failure (a config error names the field). */
+tandem_router* tandem_router_load(const char* config_path, tandem_model* device);
+tandem_router* tandem_router_load_json(const char* config_json, tandem_model* device);
+void tandem_router_free(tandem_router* router); /* NULL is allowed */
+
+typedef struct tandem_route_options {
+  const char* preference;          /* NULL: the config's; "device-only", "auto" or "cloud-preferred" */
+  const char* const* data_tags;    /* what the request carries: "messages", "photos", "health", ... */
+  size_t n_data_tags;
+  uint32_t reserved[8];            /* must be zero */
+} tandem_route_options;
+
+typedef struct tandem_routed_result {
+  tandem_route route;    /* where the answer came from (the device after a fallback) */
+  int32_t fallback;      /* nonzero: the cloud failed and the device answered, or finished the answer */
+  const char* reason;    /* why, e.g. "privacy:email", "difficulty:0.12", "fallback:cloud_timeout";
+                          * valid until the router's next routed call or tandem_router_free */
+  tandem_finish_reason finish;
+  int32_t n_prompt_tokens, n_generated_tokens; /* the device's counts, or the cloud's usage */
+} tandem_routed_result;
+
+/* Called once the route is decided (before any text) and again when a cloud failure
+ * hands the rest of the answer to the device. */
+typedef void (*tandem_route_callback)(tandem_route route, const char* reason, int fallback, void* user_data);
+
+/* The answer to chat messages from the device or the cloud. routing, on_route,
+ * on_text and result may be NULL. A refusal is TANDEM_ERROR_ROUTE_REFUSED with the
+ * route and reason in result; a cloud failure the device cannot take over is
+ * TANDEM_ERROR_CLOUD. Each call is one row in the router's ledger. */
+tandem_status tandem_routed_chat(tandem_router* router, const tandem_chat_message* messages, size_t n_messages,
+                                 const tandem_generate_options* options, const tandem_route_options* routing,
+                                 tandem_route_callback on_route, tandem_text_callback on_text, void* user_data,
+                                 tandem_routed_result* result);
 
 #ifdef __cplusplus
 }

@@ -1,53 +1,24 @@
-// The C API (include/tandem/tandem.h) over model::Model and generate::Session.
-// Every entry point catches everything: no C++ exception crosses into C.
-#include "tandem/tandem.h"
-
+// The C API (include/tandem/tandem.h) over model::Model and generate::Session;
+// routed chat is in routed_c.cpp. Every entry point catches everything: no C++
+// exception crosses into C.
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
-#include "core/error.h"
-#include "generate/session.h"
+#include "capi/capi.h"
 #include "gguf/file.h"
 #include "memory/budget.h"
-#include "model/context.h"
 #include "tokenizer/tokenizer.h"
 
-struct tandem_model {
-  std::shared_ptr<tandem::model::Model> model;
-  std::shared_ptr<tandem::tokenizer::Tokenizer> tokenizer;
-  tandem_model_options options;
-  tandem::model::ContextOptions context;  // what sessions get (the budget may have shrunk it)
-};
-
-struct tandem_session {
-  std::shared_ptr<tandem::model::Model> model;  // keeps weights alive after tandem_model_free
-  std::shared_ptr<tandem::tokenizer::Tokenizer> tokenizer;
-  std::unique_ptr<tandem::generate::Session> session;
-};
-
-namespace {
+namespace tandem::capi {
 
 thread_local std::string last_error;
 
-// Records the failure and returns its status.
 tandem_status failure(tandem_status status, const std::string& message) {
   last_error = message;
   return status;
-}
-
-template <class Fn>
-tandem_status guarded(Fn&& fn) {
-  try {
-    return fn();
-  } catch (const tandem::Error& e) {
-    return failure(TANDEM_ERROR_INVALID_ARGUMENT, e.what());
-  } catch (const std::bad_alloc&) {
-    return failure(TANDEM_ERROR_INTERNAL, "out of memory");
-  } catch (const std::exception& e) {
-    return failure(TANDEM_ERROR_INTERNAL, e.what());
-  }
 }
 
 bool reserved_zero(const void* reserved, size_t bytes) {
@@ -58,12 +29,15 @@ bool reserved_zero(const void* reserved, size_t bytes) {
   return true;
 }
 
-tandem_status to_generate_options(const tandem_generate_options* in, tandem::generate::GenerateOptions& out) {
+tandem_status to_generate_options(const tandem_generate_options* in, generate::GenerateOptions& out) {
   const tandem_generate_options o = in ? *in : tandem_generate_default_options();
   if (!reserved_zero(o.reserved, sizeof o.reserved)) {
     return failure(TANDEM_ERROR_INVALID_ARGUMENT, "tandem_generate_options.reserved must be zero");
   }
   if (o.n_stop > 0 && !o.stop) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "stop is NULL but n_stop > 0");
+  if (o.top_logprobs < 0 || o.top_logprobs > 20) {
+    return failure(TANDEM_ERROR_INVALID_ARGUMENT, "top_logprobs must be from 0 to 20, got " + std::to_string(o.top_logprobs));
+  }
   out.max_tokens = o.max_tokens;
   out.sampling.temperature = o.temperature;
   out.sampling.top_k = o.top_k;
@@ -73,29 +47,100 @@ tandem_status to_generate_options(const tandem_generate_options* in, tandem::gen
   out.sampling.presence_penalty = o.presence_penalty;
   out.sampling.frequency_penalty = o.frequency_penalty;
   out.sampling.seed = o.seed;
+  out.ignore_eos = o.ignore_eos != 0;
+  out.top_logprobs = o.on_logprob ? o.top_logprobs : -1;
   for (size_t i = 0; i < o.n_stop; ++i) {
     if (!o.stop[i]) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "stop[" + std::to_string(i) + "] is NULL");
     out.stop.emplace_back(o.stop[i]);
   }
+  if (o.json_schema) {
+    try {
+      out.constraint = generate::JsonConstraint::from_schema_text(o.json_schema);
+    } catch (const Error& e) {
+      return failure(TANDEM_ERROR_INVALID_ARGUMENT, std::string("json_schema: ") + e.what());
+    }
+  }
   return TANDEM_OK;
 }
 
-tandem_finish_reason to_c(tandem::generate::FinishReason reason) {
+tandem_status to_messages(const tandem_chat_message* messages, size_t n_messages,
+                          std::vector<tokenizer::ChatMessage>& out) {
+  if (n_messages == 0 || !messages) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "the chat has no messages");
+  for (size_t i = 0; i < n_messages; ++i) {
+    if (!messages[i].role || !messages[i].content) {
+      return failure(TANDEM_ERROR_INVALID_ARGUMENT, "messages[" + std::to_string(i) + "]: role and content must not be NULL");
+    }
+    out.push_back({messages[i].role, messages[i].content});
+  }
+  return TANDEM_OK;
+}
+
+tandem_finish_reason to_c(generate::FinishReason reason) {
   switch (reason) {
-    case tandem::generate::FinishReason::Stop: return TANDEM_FINISH_STOP;
-    case tandem::generate::FinishReason::Length: return TANDEM_FINISH_LENGTH;
-    case tandem::generate::FinishReason::ContextFull: return TANDEM_FINISH_CONTEXT_FULL;
-    case tandem::generate::FinishReason::Cancelled: return TANDEM_FINISH_CANCELLED;
+    case generate::FinishReason::Stop: return TANDEM_FINISH_STOP;
+    case generate::FinishReason::Length: return TANDEM_FINISH_LENGTH;
+    case generate::FinishReason::ContextFull: return TANDEM_FINISH_CONTEXT_FULL;
+    case generate::FinishReason::Cancelled: return TANDEM_FINISH_CANCELLED;
   }
   return TANDEM_FINISH_STOP;
+}
+
+PieceSink::PieceSink(const tandem_generate_options* options, tandem_text_callback on_text, void* user_data)
+    : on_text_(on_text), user_data_(user_data) {
+  if (options) {
+    on_logprob_ = options->on_logprob;
+    logprob_user_data_ = options->logprob_user_data;
+  }
+}
+
+bool PieceSink::operator()(const generate::Piece& piece) const {
+  if (on_text_ && !piece.text.empty() && on_text_(piece.text.data(), piece.text.size(), user_data_) == 0) return false;
+  if (on_logprob_ && piece.logprob) {
+    std::vector<tandem_token_logprob> top;
+    for (const generate::TopLogprob& t : piece.logprob->top) top.push_back({t.id, t.logprob});
+    const tandem_logprob lp{piece.logprob->id, piece.logprob->logprob, top.data(), top.size()};
+    if (on_logprob_(&lp, logprob_user_data_) == 0) return false;
+  }
+  return true;
+}
+
+}  // namespace tandem::capi
+
+using tandem::capi::failure;
+using tandem::capi::guarded;
+
+namespace {
+
+// Runs one generation on the session and fills the C result.
+tandem_status run_session(tandem_session* session, const std::vector<int32_t>& prompt,
+                          const tandem::generate::GenerateOptions& options, const tandem::capi::PieceSink& sink,
+                          tandem_generate_result* result) {
+  const int n_ctx = session->session->n_ctx();
+  if (prompt.size() > size_t(tandem::generate::max_prompt_tokens(n_ctx))) {
+    return failure(TANDEM_ERROR_CONTEXT_FULL, "tandem_generate: the prompt is " + std::to_string(prompt.size()) +
+                                                  " tokens but the context holds " + std::to_string(n_ctx) +
+                                                  " and must keep one position for the answer");
+  }
+  return guarded([&] {
+    const auto r = session->session->generate(prompt, options, tandem::generate::OnPiece(std::cref(sink)));
+    if (result) {
+      result->finish = tandem::capi::to_c(r.finish);
+      result->n_prompt_tokens = r.n_prompt;
+      result->n_cached_tokens = r.n_cached;
+      result->n_generated_tokens = int32_t(r.tokens.size());
+      result->prompt_seconds = r.prompt_seconds;
+      result->generate_seconds = r.generate_seconds;
+    }
+    return TANDEM_OK;
+  });
 }
 
 }  // namespace
 
 extern "C" {
 
-const char* tandem_last_error(void) { return last_error.c_str(); }
-const char* tandem_version(void) { return "0.1.0"; }
+const char* tandem_last_error(void) { return tandem::capi::last_error.c_str(); }
+const char* tandem_version(void) { return TANDEM_VERSION_STRING; }
 
 tandem_model_options tandem_model_default_options(void) {
   tandem_model_options o;
@@ -122,7 +167,7 @@ tandem_generate_options tandem_generate_default_options(void) {
 tandem_model* tandem_model_load(const char* path, const tandem_model_options* options) {
   if (!path) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "tandem_model_load: path is NULL"), nullptr;
   const tandem_model_options o = options ? *options : tandem_model_default_options();
-  if (o.n_threads < 0 || o.n_ctx < 0 || !reserved_zero(o.reserved, sizeof o.reserved)) {
+  if (o.n_threads < 0 || o.n_ctx < 0 || !tandem::capi::reserved_zero(o.reserved, sizeof o.reserved)) {
     return failure(TANDEM_ERROR_INVALID_ARGUMENT,
                    "tandem_model_load: n_threads and n_ctx must be >= 0 and reserved must be zero"),
            nullptr;
@@ -152,6 +197,8 @@ tandem_model* tandem_model_load(const char* path, const tandem_model_options* op
     }
     handle->model = tandem::model::Model::load(path);
     handle->tokenizer = tandem::tokenizer::Tokenizer::from_gguf(handle->model->file());
+    handle->chat = tandem::tokenizer::ChatFormat::of(handle->model->file(), *handle->tokenizer, "", true);
+    handle->name = std::filesystem::path(path).filename().string();
     return handle.release();
   } catch (const std::exception& e) {
     failure(TANDEM_ERROR_MODEL, e.what());
@@ -216,6 +263,7 @@ tandem_session* tandem_session_create(tandem_model* model) {
     auto s = std::make_unique<tandem_session>();
     s->model = model->model;
     s->tokenizer = model->tokenizer;
+    s->chat = model->chat;
     s->session = std::make_unique<tandem::generate::Session>(s->model, *s->tokenizer, model->context);
     return s.release();
   } catch (const std::exception& e) {
@@ -239,29 +287,9 @@ tandem_status tandem_generate_tokens(tandem_session* session, const int32_t* pro
   }
   if (n_prompt == 0) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "tandem_generate: the prompt is empty");
   tandem::generate::GenerateOptions generate_options;
-  if (tandem_status s = to_generate_options(options, generate_options); s != TANDEM_OK) return s;
-  const int n_ctx = session->session->context().n_ctx();
-  if (n_prompt > size_t(n_ctx)) {
-    return failure(TANDEM_ERROR_CONTEXT_FULL, "tandem_generate: the prompt is " + std::to_string(n_prompt) +
-                                                  " tokens but the context holds " + std::to_string(n_ctx));
-  }
-  return guarded([&] {
-    const std::vector<int32_t> ids(prompt, prompt + n_prompt);
-    tandem::generate::OnText callback;
-    if (on_text) {
-      callback = [&](std::string_view text) { return on_text(text.data(), text.size(), user_data) != 0; };
-    }
-    const auto r = session->session->generate(ids, generate_options, callback);
-    if (result) {
-      result->finish = to_c(r.finish);
-      result->n_prompt_tokens = r.n_prompt;
-      result->n_cached_tokens = r.n_cached;
-      result->n_generated_tokens = int32_t(r.tokens.size());
-      result->prompt_seconds = r.prompt_seconds;
-      result->generate_seconds = r.generate_seconds;
-    }
-    return TANDEM_OK;
-  });
+  if (tandem_status s = tandem::capi::to_generate_options(options, generate_options); s != TANDEM_OK) return s;
+  return run_session(session, std::vector<int32_t>(prompt, prompt + n_prompt), generate_options,
+                     tandem::capi::PieceSink(options, on_text, user_data), result);
 }
 
 tandem_status tandem_generate(tandem_session* session, const char* prompt, const tandem_generate_options* options,
@@ -276,6 +304,25 @@ tandem_status tandem_generate(tandem_session* session, const char* prompt, const
     return s;
   }
   return tandem_generate_tokens(session, ids.data(), ids.size(), options, on_text, user_data, result);
+}
+
+tandem_status tandem_chat(tandem_session* session, const tandem_chat_message* messages, size_t n_messages,
+                          const tandem_generate_options* options, tandem_text_callback on_text, void* user_data,
+                          tandem_generate_result* result) {
+  if (!session) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "tandem_chat: session is NULL");
+  std::vector<tandem::tokenizer::ChatMessage> chat;
+  if (tandem_status s = tandem::capi::to_messages(messages, n_messages, chat); s != TANDEM_OK) return s;
+  tandem::generate::GenerateOptions generate_options;
+  if (tandem_status s = tandem::capi::to_generate_options(options, generate_options); s != TANDEM_OK) return s;
+  std::vector<int32_t> ids;
+  if (tandem_status s = guarded([&] {
+        ids = session->chat.prompt(*session->tokenizer, chat);
+        return TANDEM_OK;
+      });
+      s != TANDEM_OK) {
+    return s;
+  }
+  return run_session(session, ids, generate_options, tandem::capi::PieceSink(options, on_text, user_data), result);
 }
 
 }  // extern "C"

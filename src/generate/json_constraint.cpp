@@ -676,6 +676,12 @@ JsonConstraint JsonConstraint::any_object(const JsonLimits& limits) {
   return JsonConstraint(std::move(s));
 }
 
+JsonConstraint JsonConstraint::from_schema_text(std::string_view schema, const JsonLimits& limits) {
+  const auto parsed = nlohmann::ordered_json::parse(schema, nullptr, false);
+  if (parsed.is_discarded()) fail("the JSON schema is not valid JSON");
+  return from_schema(parsed, limits);
+}
+
 JsonConstraint JsonConstraint::from_schema(const nlohmann::ordered_json& schema, const JsonLimits& limits) {
   auto s = new_schema(limits);
   set_root(*s, s->compile(schema, 0));

@@ -34,6 +34,10 @@ struct JsonLimits {
   int max_free_depth = 3;      // nesting of free-form values (json_object mode)
   int max_number_digits = 12;
   int max_whitespace = 8;  // consecutive whitespace bytes between tokens
+
+  // What requests get (server, CLI, C API): one whitespace byte per gap, because small
+  // models otherwise fill documents with blank lines.
+  static JsonLimits for_requests() { return {.max_whitespace = 1}; }
 };
 
 // The text of every token, computed once per tokenizer.
@@ -49,6 +53,8 @@ class JsonConstraint {
   static JsonConstraint any_object(const JsonLimits& limits = {});
   // A document matching `schema`; unsupported keywords -> tandem::Error.
   static JsonConstraint from_schema(const nlohmann::ordered_json& schema, const JsonLimits& limits = {});
+  // The same from schema text; text that is not JSON -> tandem::Error.
+  static JsonConstraint from_schema_text(std::string_view schema, const JsonLimits& limits = JsonLimits::for_requests());
 
   // Consumes text; false (state unchanged) if it cannot continue a valid document.
   bool accept(std::string_view text);

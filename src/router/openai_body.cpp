@@ -1,5 +1,7 @@
 #include "router/openai_body.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace tandem::router {
@@ -104,5 +106,24 @@ ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor
   if (redactor) for_each_text(out, [&](ojson& value) { value = redactor->redact(value.get<std::string>()); });
   return out;
 }
+
+ojson chat_body(const std::vector<tokenizer::ChatMessage>& messages, const generate::GenerateOptions& options,
+                const ojson* schema) {
+  ojson body;
+  body["messages"] = ojson::array();
+  for (const tokenizer::ChatMessage& m : messages) body["messages"].push_back({{"role", m.role}, {"content", m.content}});
+  if (options.max_tokens >= 0) body["max_tokens"] = options.max_tokens;
+  const generate::SamplerOptions& s = options.sampling;
+  body["temperature"] = std::max(0.0f, s.temperature);
+  if (s.top_p < 1) body["top_p"] = s.top_p;
+  if (s.presence_penalty != 0) body["presence_penalty"] = s.presence_penalty;
+  if (s.frequency_penalty != 0) body["frequency_penalty"] = s.frequency_penalty;
+  if (s.seed != generate::SamplerOptions::kRandomSeed) body["seed"] = s.seed;
+  if (!options.stop.empty()) body["stop"] = options.stop;
+  if (schema) body["response_format"] = {{"type", "json_schema"}, {"json_schema", {{"name", "answer"}, {"schema", *schema}}}};
+  return body;
+}
+
+std::string to_wire(const ojson& value) { return value.dump(-1, ' ', false, ojson::error_handler_t::replace); }
 
 }  // namespace tandem::router

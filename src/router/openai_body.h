@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "generate/generation.h"
 #include "router/policy.h"
 #include "router/redaction.h"
+#include "tokenizer/chat_template.h"
 
 namespace tandem::router {
 
@@ -32,5 +34,14 @@ RequestRouting request_routing(const ojson& body, const std::string& preference_
 // The body for the cloud: "tandem" removed, "model" set; with a redactor, every
 // message content and the prompt redacted.
 ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor);
+
+// A chat request in OpenAI form for surfaces that do not receive one (the CLI, the C
+// API): the messages and the sampling settings an OpenAI-compatible cloud understands;
+// with `schema`, response_format json_schema.
+ojson chat_body(const std::vector<tokenizer::ChatMessage>& messages, const generate::GenerateOptions& options,
+                const ojson* schema = nullptr);
+
+// JSON text for the wire: never throws on invalid UTF-8 (it becomes U+FFFD).
+std::string to_wire(const ojson& value);
 
 }  // namespace tandem::router

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "generate/generation.h"
+
 namespace tandem::router {
 namespace {
 
@@ -21,7 +23,7 @@ std::string two_decimals(double value) {
 // Why the device cannot take this request, or "" when it can.
 std::string device_limit(const RouteInput& input, const TierState& tiers) {
   if (!tiers.device_available) return "no_device_model";
-  if (input.prompt_tokens > 0 && input.prompt_tokens + 1 >= tiers.device_n_ctx) return "context";
+  if (input.prompt_tokens > generate::max_prompt_tokens(tiers.device_n_ctx)) return "context";
   return "";
 }
 

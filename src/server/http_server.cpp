@@ -147,6 +147,21 @@ void HttpServer::Impl::routes() {
   });
 }
 
+namespace {
+
+// How to write the answer when the device cannot parse the request (no device model,
+// or a request only the cloud can serve): the endpoint and the streaming fields.
+ApiRequest reply_shape(const ojson& body, Endpoint endpoint) {
+  ApiRequest reply;
+  reply.endpoint = endpoint;
+  reply.stream = body.contains("stream") && body["stream"] == true;
+  reply.include_usage = body.contains("stream_options") && body["stream_options"].is_object() &&
+                        body["stream_options"].value("include_usage", false);
+  return reply;
+}
+
+}  // namespace
+
 void HttpServer::Impl::generate(const httplib::Request& req, httplib::Response& res, Endpoint endpoint) {
   if (!options.request_log.empty()) {
     // One line per body (JSON bodies hold no raw newlines), for audits and the router tests.
@@ -155,10 +170,66 @@ void HttpServer::Impl::generate(const httplib::Request& req, httplib::Response& 
   }
   require_ready();
   const ojson body = parse_body(req.body);
-  if (router) return serve_routed(req, body, endpoint, res);
-  res.set_header("X-Tandem-Route", "device; reason=no_router");  // the header is always there
-  serve_device(endpoint == Endpoint::ChatCompletions ? parse_chat_request(body, info) : parse_completion_request(body, info),
-               res, nullptr);
+
+  router::RoutedRequest request;
+  request.cloud_path = endpoint == Endpoint::ChatCompletions ? "/chat/completions" : "/completions";
+  // The device's view of the request: its prompt length decides whether the device can
+  // take it. Tool calls are the cloud's business, so the device may reject them.
+  ApiRequest reply;
+  std::optional<ApiError> device_error;
+  if (model) {
+    try {
+      reply = endpoint == Endpoint::ChatCompletions ? parse_chat_request(body, info) : parse_completion_request(body, info);
+      request.device = reply.generation;
+    } catch (const ApiError& error) {
+      if (!router) throw;
+      if (error.code == "context_length_exceeded") {
+        request.device_prompt_tokens = info.n_ctx;
+      } else if (!router::request_wants_tools(body)) {
+        throw;
+      }
+      device_error = error;
+      reply = reply_shape(body, endpoint);
+    }
+  } else {
+    reply = reply_shape(body, endpoint);
+  }
+  if (router) {
+    const router::RequestRouting own = router::request_routing(body, req.get_header_value("X-Tandem-Preference"),
+                                                               req.get_header_value("X-Tandem-Data-Tags"));
+    request.preference = own.preference;
+    request.data_tags = own.data_tags;
+  }
+  request.stream = reply.stream;
+  request.body = body;
+
+  auto generation = std::make_shared<router::RoutedGeneration>(
+      router.get(), router::Device{scheduler.get(), info.id}, std::move(request));
+  router::RouteNote note;
+  try {
+    note = generation->start();
+  } catch (const QueueFull& full) {
+    ++metrics.rejected_queue_full;
+    throw ApiError(429, "rate_limit_error", full.what(), "", "queue_full");
+  } catch (const router::CloudFailed& failed) {
+    ++metrics.routed_cloud;
+    throw ApiError(failed.failure == "timeout" ? 504 : 502, "server_error", failed.what(), "", "cloud_failed");
+  }
+  res.set_header("X-Tandem-Route", note.header());  // the header is always there
+  if (router) {
+    std::fprintf(stderr, "tandem route: %s\n", note.header().c_str());
+    const router::Route decided = generation->decision().route;
+    ++(decided == router::Route::Device ? metrics.routed_device
+                                        : decided == router::Route::Cloud ? metrics.routed_cloud : metrics.routed_refused);
+    if (note.fallback) ++metrics.cloud_fallbacks;
+  }
+  if (generation->refused()) {
+    throw ApiError(403, "invalid_request_error", generation->refusal_message(), "", "route_refused");
+  }
+  if (generation->device_cannot_serve()) {
+    throw device_error.value_or(ApiError(400, "invalid_request_error", "the device cannot serve this request"));
+  }
+  answer(std::move(generation), reply, res);
 }
 
 std::string HttpServer::Impl::metrics_text() {
@@ -269,19 +340,15 @@ void HttpServer::load() {
   s.tokenizer = tokenizer::Tokenizer::from_gguf(s.model->file());
   s.texts = generate::TokenTexts::from(*s.tokenizer);
 
+  const tokenizer::Tokenizer& tok = *s.tokenizer;
+  const auto format = tokenizer::ChatFormat::of(s.model->file(), tok, o.chat_template, true);
   ModelInfo& info = s.info;
   info.tokenizer = s.tokenizer.get();
   info.id = std::filesystem::path(o.model_path).filename().string();
-  info.template_text = s.model->file().find_string("tokenizer.chat_template").value_or("");
-  info.template_name = o.chat_template;
-  // Like llama.cpp: a model without a recognised template is prompted with chatml.
-  if (info.template_name.empty() && tokenizer::detect_chat_template(info.template_text).empty()) {
-    info.template_name = "chatml";
-  }
-  tokenizer::apply_chat_template(info.template_text, info.template_name, {{"user", "x"}}, true, "", "");  // fail early
-  const tokenizer::Tokenizer& tok = *s.tokenizer;
-  info.bos_text = tok.bos() >= 0 ? tok.text(tok.bos()) : "";
-  info.eos_text = tok.eos() >= 0 ? tok.text(tok.eos()) : "";
+  info.template_text = format.template_text;
+  info.template_name = format.template_name;
+  info.bos_text = format.bos_text;
+  info.eos_text = format.eos_text;
 
   SchedulerOptions scheduler_options;
   scheduler_options.n_slots = o.n_slots;

@@ -98,15 +98,14 @@ void parse_common(const ojson& body, const ModelInfo& model, ApiRequest& out) {
     const ojson* type = format->is_object() ? find_field(*format, "type") : nullptr;
     const std::string kind = type && type->is_string() ? type->get<std::string>() : "";
     try {
-      // One whitespace byte per gap: small models otherwise fill documents with blank lines.
-      const generate::JsonLimits limits{.max_whitespace = 1};
+      const generate::JsonLimits limits = generate::JsonLimits::for_requests();
       if (kind == "json_object") {
-        out.generation.constraint = generate::JsonConstraint::any_object(limits);
+        out.generation.options.constraint = generate::JsonConstraint::any_object(limits);
       } else if (kind == "json_schema") {
         const ojson* spec = find_field(*format, "json_schema");
         const ojson* schema = spec && spec->is_object() ? find_field(*spec, "schema") : nullptr;
         if (!schema) invalid_request("response_format json_schema needs json_schema.schema", "response_format");
-        out.generation.constraint = generate::JsonConstraint::from_schema(*schema, limits);
+        out.generation.options.constraint = generate::JsonConstraint::from_schema(*schema, limits);
       } else if (kind != "text") {
         invalid_request("response_format.type must be text, json_object or json_schema", "response_format");
       }
@@ -118,11 +117,14 @@ void parse_common(const ojson& body, const ModelInfo& model, ApiRequest& out) {
   (void)model;
 }
 
+// The length rule is generate's (max_prompt_tokens); checked here too so that the answer
+// is a 400 naming the field before the request is queued.
 void check_prompt(const std::vector<int32_t>& prompt, const ModelInfo& model) {
   if (prompt.empty()) invalid_request("the prompt is empty", "prompt");
-  if (prompt.size() >= size_t(model.n_ctx)) {
+  if (prompt.size() > size_t(generate::max_prompt_tokens(model.n_ctx))) {
     invalid_request("the prompt is " + std::to_string(prompt.size()) + " tokens but the context holds " +
-                        std::to_string(model.n_ctx) + " (shorten it or start the server with a larger -c)",
+                        std::to_string(model.n_ctx) +
+                        " and must keep one position for the answer (shorten it or start the server with a larger -c)",
                     "messages", "context_length_exceeded");
   }
 }
@@ -160,8 +162,6 @@ ojson error_json(const ApiError& error) {
   return {{"error", e}};
 }
 
-std::string to_wire(const ojson& value) { return value.dump(-1, ' ', false, ojson::error_handler_t::replace); }
-
 ojson parse_body(const std::string& body) {
   ojson parsed = ojson::parse(body, nullptr, false);
   if (parsed.is_discarded()) invalid_request("the request body is not valid JSON (or not valid UTF-8)");
@@ -196,7 +196,7 @@ ApiRequest parse_chat_request(const ojson& body, const ModelInfo& model) {
   const bool logprobs = bool_field(body, "logprobs", false);
   const int top = int(integer_field(body, "top_logprobs", 0, 20, 0));
   if (find_field(body, "top_logprobs") && !logprobs) invalid_request("'top_logprobs' needs 'logprobs': true", "top_logprobs");
-  out.generation.top_logprobs = logprobs ? top : -1;
+  out.generation.options.top_logprobs = logprobs ? top : -1;
 
   std::string rendered;
   try {
@@ -233,7 +233,7 @@ ApiRequest parse_completion_request(const ojson& body, const ModelInfo& model) {
   if (echo && !prompt->is_string()) invalid_request("'echo' needs the prompt as a string", "echo");
   if (const ojson* suffix = find_field(body, "suffix"); suffix && *suffix != "") invalid_request("'suffix' is not supported", "suffix");
   parse_common(body, model, out);
-  out.generation.top_logprobs = int(integer_field(body, "logprobs", 0, 20, -1));
+  out.generation.options.top_logprobs = int(integer_field(body, "logprobs", 0, 20, -1));
   check_prompt(out.generation.prompt, model);
   return out;
 }
@@ -250,7 +250,7 @@ ojson usage_json(const Outcome& outcome) {
 }
 
 ResponseWriter::ResponseWriter(const ApiRequest& request, const ModelInfo& model, std::string id, int64_t created)
-    : endpoint_(request.endpoint), top_logprobs_(request.generation.top_logprobs), model_(model), id_(std::move(id)),
+    : endpoint_(request.endpoint), top_logprobs_(request.generation.options.top_logprobs), model_(model), id_(std::move(id)),
       created_(created) {}
 
 ojson ResponseWriter::envelope(const char* object) const {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "router/openai_body.h"
 #include "server/job.h"
 #include "tokenizer/tokenizer.h"
 
@@ -26,8 +27,7 @@ class ApiError : public std::runtime_error {
 [[noreturn]] void invalid_request(const std::string& message, const std::string& param = "",
                                   const std::string& code = "");
 ojson error_json(const ApiError& error);  // {"error": {"message", "type", "param", "code"}}
-// JSON text for the wire: never throws on invalid UTF-8 (it becomes U+FFFD).
-std::string to_wire(const ojson& value);
+using router::to_wire;  // JSON text for the wire: invalid UTF-8 becomes U+FFFD
 
 // What request handling needs to know about the loaded model.
 struct ModelInfo {

@@ -6,7 +6,7 @@ namespace tandem::server {
 
 Scheduler::Scheduler(std::shared_ptr<const model::Model> model, const tokenizer::Tokenizer& tokenizer,
                      const generate::TokenTexts& texts, const SchedulerOptions& options)
-    : options_(options) {
+    : options_(options), tokenizer_(tokenizer) {
   options_.n_slots = std::max(1, options.n_slots);
   options_.queue_capacity = std::max(0, options.queue_capacity);
   for (int i = 0; i < options_.n_slots; ++i) {

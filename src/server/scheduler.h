@@ -38,17 +38,22 @@ class QueueFull : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-class Scheduler {
+// A generate::Generator: the routed generation runs the device tier through it.
+class Scheduler : public generate::Generator {
  public:
   // The tokenizer and texts must outlive the scheduler.
   Scheduler(std::shared_ptr<const model::Model> model, const tokenizer::Tokenizer& tokenizer,
             const generate::TokenTexts& texts, const SchedulerOptions& options);
-  ~Scheduler();  // cancels everything and joins the thread
+  ~Scheduler() override;  // cancels everything and joins the thread
 
   // Throws QueueFull when all slots are busy and the queue holds queue_capacity jobs.
   std::shared_ptr<Job> submit(GenerationRequest request);
   SchedulerStats stats() const;
-  int n_ctx() const;
+
+  // generate::Generator
+  std::shared_ptr<generate::PieceStream> start(GenerationRequest request) override { return submit(std::move(request)); }
+  const tokenizer::Tokenizer& tokenizer() const override { return tokenizer_; }
+  int n_ctx() const override;
 
  private:
   void run();
@@ -56,6 +61,7 @@ class Scheduler {
   void evaluate_chosen(const std::vector<std::pair<Slot*, int32_t>>& chosen);
 
   SchedulerOptions options_;
+  const tokenizer::Tokenizer& tokenizer_;
   std::vector<std::unique_ptr<Slot>> slots_;
   std::vector<uint64_t> last_used_;  // per slot, for least-recently-used ties
   uint64_t clock_ = 0;

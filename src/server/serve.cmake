@@ -1,4 +1,16 @@
-# tandem serve, the C API and its C test (issue 5). Included from the top-level CMakeLists.txt.
+# Above the engine (included from the top-level CMakeLists.txt):
+#   tandem_router  the device-cloud router and the on-device model store (cpp-httplib for
+#                  the cloud tier, SQLite, OpenSSL)
+#   tandem_server  `tandem serve` and the cost charts (libpng)
+#   tandem_capi    the C API (include/tandem/tandem.h); with the router when it is built
+# plus the install rules: the C API's header, its static libraries, tandem.pc and a CMake
+# package, so that an app needs nothing but tandem.h (cc app.c $(pkg-config --cflags --libs tandem)).
+include(GNUInstallDirs)
+
+file(GLOB TANDEM_CAPI_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/capi/*.cpp)
+add_library(tandem_capi STATIC ${TANDEM_CAPI_SOURCES})
+target_link_libraries(tandem_capi PUBLIC tandem)
+target_compile_definitions(tandem_capi PRIVATE TANDEM_VERSION_STRING="${PROJECT_VERSION}")
 
 # Debian ships cpp-httplib as a compiled library whose ABI depends on the defines
 # pkg-config gives (OpenSSL/zlib/brotli support), so take them from there.
@@ -8,14 +20,19 @@ if(TANDEM_SERVER)
   find_package(SQLite3 REQUIRED)
   find_package(OpenSSL REQUIRED)
   find_package(PNG REQUIRED)
+  file(GLOB TANDEM_ROUTER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/router/*.cpp
+       ${PROJECT_SOURCE_DIR}/src/model_store/*.cpp)
+  add_library(tandem_router STATIC ${TANDEM_ROUTER_SOURCES})
+  target_link_libraries(tandem_router PUBLIC tandem PkgConfig::CPP_HTTPLIB SQLite::SQLite3 OpenSSL::SSL OpenSSL::Crypto)
   file(GLOB TANDEM_SERVER_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/server/*.cpp
-       ${PROJECT_SOURCE_DIR}/src/router/*.cpp ${PROJECT_SOURCE_DIR}/src/model_store/*.cpp
        ${PROJECT_SOURCE_DIR}/src/report/*.cpp)
   add_library(tandem_server STATIC ${TANDEM_SERVER_SOURCES})
-  target_link_libraries(tandem_server PUBLIC tandem PkgConfig::CPP_HTTPLIB SQLite::SQLite3 OpenSSL::Crypto PNG::PNG)
+  target_link_libraries(tandem_server PUBLIC tandem_router PNG::PNG)
   target_link_libraries(tandem_cli PRIVATE tandem_server)
+  target_link_libraries(tandem_capi PUBLIC tandem_router)
 else()
   target_compile_definitions(tandem_cli PRIVATE TANDEM_NO_SERVER)
+  target_compile_definitions(tandem_capi PRIVATE TANDEM_NO_ROUTER)
 endif()
 
 # The chat page (web/index.html, no build step of its own) is embedded into the CLI
@@ -30,16 +47,50 @@ target_include_directories(tandem_cli PRIVATE ${CMAKE_BINARY_DIR}/generated)
 # The C API example, compiled as C.
 add_executable(tandem_simple examples/simple.c)
 set_target_properties(tandem_simple PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON LINKER_LANGUAGE CXX)
-target_link_libraries(tandem_simple PRIVATE tandem)
+target_link_libraries(tandem_simple PRIVATE tandem_capi)
+
+# ---- install: the CLI, and what an app needs to use the C API ----
+set(TANDEM_INSTALLED_LIBS tandem_capi tandem)
+set(TANDEM_PC_LIBS "-ltandem_capi -ltandem")
+set(TANDEM_PC_REQUIRES "libutf8proc")
+if(TANDEM_SERVER)
+  set(TANDEM_INSTALLED_LIBS tandem_capi tandem_router tandem)
+  set(TANDEM_PC_LIBS "-ltandem_capi -ltandem_router -ltandem")
+  set(TANDEM_PC_REQUIRES "libutf8proc cpp-httplib sqlite3 openssl")
+endif()
+install(TARGETS tandem_cli RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS ${TANDEM_INSTALLED_LIBS} ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/include/tandem/tandem.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/tandem)
+file(RELATIVE_PATH TANDEM_PC_TO_PREFIX ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_PREFIX})
+configure_file(${PROJECT_SOURCE_DIR}/cmake/tandem.pc.in ${CMAKE_BINARY_DIR}/tandem.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/tandem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+include(CMakePackageConfigHelpers)
+configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/tandemConfig.cmake.in
+                              ${CMAKE_BINARY_DIR}/tandemConfig.cmake
+                              INSTALL_DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tandem
+                              PATH_VARS CMAKE_INSTALL_INCLUDEDIR CMAKE_INSTALL_LIBDIR)
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/tandemConfigVersion.cmake VERSION ${PROJECT_VERSION}
+                                 COMPATIBILITY SameMinorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/tandemConfig.cmake ${CMAKE_BINARY_DIR}/tandemConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tandem)
 
 if(TANDEM_TESTS)
   get_filename_component(TANDEM_SERVE_SHARED_DIR "${PROJECT_SOURCE_DIR}/../shared" ABSOLUTE)
   add_executable(capi_c_test tests/unit/capi_c_test.c)
   set_target_properties(capi_c_test PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON LINKER_LANGUAGE CXX)
-  target_link_libraries(capi_c_test PRIVATE tandem)
+  target_link_libraries(capi_c_test PRIVATE tandem_capi)
   target_compile_definitions(capi_c_test PRIVATE TANDEM_SHARED_DIR="${TANDEM_SERVE_SHARED_DIR}")
   add_test(NAME capi_c_test COMMAND capi_c_test)
   add_test(NAME capi_example_simple
            COMMAND tandem_simple ${TANDEM_SERVE_SHARED_DIR}/models/stories260K.gguf "Once upon a time")
   set_tests_properties(capi_c_test capi_example_simple PROPERTIES TIMEOUT 300)
+  if(TANDEM_SERVER)
+    # Installs into a temporary prefix, builds tests/install/routed_chat_app.c with plain cc
+    # through pkg-config (and once through find_package), runs it: a routed chat on the device,
+    # and a refusal with no cloud running.
+    add_test(NAME capi_install_pkgconfig
+             COMMAND bash ${PROJECT_SOURCE_DIR}/tests/install/install_test.sh ${CMAKE_BINARY_DIR}
+                     ${PROJECT_SOURCE_DIR} ${TANDEM_SERVE_SHARED_DIR} ${CMAKE_C_COMPILER})
+    set_tests_properties(capi_install_pkgconfig PROPERTIES TIMEOUT 600)
+  endif()
 endif()

@@ -1,6 +1,7 @@
 // The server's shared state, seen by the files that implement its parts:
-// http_server.cpp (endpoints, metrics, loading), device_generation.cpp (answers
-// from the in-process model) and routed_generation.cpp (the device-cloud router).
+// http_server.cpp (endpoints, metrics, loading, starting each generation) and
+// answer.cpp (writing a generation's pieces out). What a request does (route, device,
+// cloud, fallback, ledger) is router::RoutedGeneration's; the server only speaks HTTP.
 #pragma once
 #include <httplib.h>
 
@@ -10,7 +11,7 @@
 #include <memory>
 #include <mutex>
 
-#include "router/router.h"
+#include "router/routed_generation.h"
 #include "server/http_server.h"
 #include "server/openai.h"
 #include "server/scheduler.h"
@@ -36,21 +37,8 @@ struct Metrics {
   void record(const Outcome& outcome);
 };
 
-// Where a routed request went and why; added to responses as "tandem": {...}.
-struct RouteNote {
-  std::string route, reason;
-  bool fallback = false;
-  ojson json() const;
-};
-
-// What the ledger needs once a routed request ends.
-struct LedgerContext {
-  router::Router* router = nullptr;
-  int64_t arrived_ms = 0;
-  Clock::time_point started;
-  RouteNote note;
-  void record(const std::string& model, int64_t tokens_in, int64_t tokens_out, double ttft_ms, double cloud_cost_fen) const;
-};
+// Where a routed request went and why, as responses carry it: "tandem": {...}.
+ojson route_json(const router::RouteNote& note);
 
 struct HttpServer::Impl {
   ServerOptions options;
@@ -84,13 +72,10 @@ struct HttpServer::Impl {
   std::string metrics_text();
   std::string next_response_id(Endpoint endpoint);
 
-  // device_generation.cpp: answers `request` from the in-process model. With a note,
-  // responses carry it and the ledger records the request when it ends.
-  std::shared_ptr<Job> submit(GenerationRequest generation);
-  void serve_device(ApiRequest request, httplib::Response& res, std::shared_ptr<LedgerContext> ledger);
-
-  // routed_generation.cpp
-  void serve_routed(const httplib::Request& req, const ojson& body, Endpoint endpoint, httplib::Response& res);
+  // answer.cpp: writes a started generation out, as one JSON response or as SSE chunks.
+  // `reply` says how (endpoint, stream, usage, echo, logprobs); with a router every
+  // response carries the route.
+  void answer(std::shared_ptr<router::RoutedGeneration> generation, const ApiRequest& reply, httplib::Response& res);
 };
 
 }  // namespace tandem::server

@@ -1,25 +1,20 @@
-// One sequence slot: a model::Context (its KV cache is this slot's partition),
-// the tokens that cache holds, and the decode state of the job it is running.
-//
-// Generation is split into steps so that a scheduler can interleave slots:
+// One sequence slot: a generate::Sequence (its KV cache is this slot's partition)
+// and the job it is running. The generation itself is a generate::Generation; the
+// slot adds only the job plumbing (pieces and the outcome go to the Job) and the
+// split the scheduler batches on:
 //   start(job)   evaluates the prompt, reusing the cached prefix
-//   choose()     samples the next token from the current logits and emits text
-//   evaluate(t)  appends the chosen token (one forward pass for this sequence)
-// The scheduler normally appends all slots' chosen tokens in one batched pass
-// over their contexts (Scheduler::evaluate_chosen) and tells each slot with
-// evaluated(t); evaluate(t) is the one-sequence fallback.
+//   choose()     the generation's step: the next token, or nullopt when the job finished
+//   evaluated(t) the scheduler appended the chosen tokens of all slots in one batched
+//                pass over their contexts (Scheduler::evaluate_chosen); evaluate(t) is
+//                the one-sequence fallback.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
-#include "generate/json_constraint.h"
-#include "generate/sampler.h"
-#include "generate/stop_matcher.h"
-#include "model/context.h"
+#include "generate/generation.h"
 #include "server/job.h"
-#include "tokenizer/tokenizer.h"
 
 namespace tandem::server {
 
@@ -30,8 +25,8 @@ class Slot {
 
   bool busy() const { return job_ != nullptr; }
   // How many leading tokens of `prompt` this slot's cache already holds.
-  size_t shared_prefix(const std::vector<int32_t>& prompt) const;
-  int n_ctx() const { return context_.n_ctx(); }
+  size_t shared_prefix(const std::vector<int32_t>& prompt) const { return sequence_.shared_prefix(prompt); }
+  int n_ctx() const { return sequence_.n_ctx(); }
 
   // Takes the job and evaluates its prompt. Finishes the job (and frees the
   // slot) on error or when it was cancelled meanwhile.
@@ -40,8 +35,8 @@ class Slot {
   std::optional<int32_t> choose();
   void evaluate(int32_t token);
   // The context for a batched step, and the note that `token` was appended to it.
-  model::Context& context() { return context_; }
-  void evaluated(int32_t token) { cached_.push_back(token); }
+  model::Context& context() { return sequence_.context(); }
+  void evaluated(int32_t token);
   void cancel();  // finishes the running job, if any, as cancelled
 
   // Counters for metrics.
@@ -49,22 +44,16 @@ class Slot {
   int64_t cancelled_total() const { return cancelled_total_; }
 
  private:
-  void finish(generate::FinishReason reason);
-  TokenLogprob logprob_of(int32_t id, const float* logits, int n_top) const;
+  void finish();
 
   const tokenizer::Tokenizer& tokenizer_;
   const generate::TokenTexts& texts_;
-  model::Context context_;
-  std::vector<int32_t> cached_;  // tokens at positions [0, n_past)
+  generate::Sequence sequence_;
 
   // The running job.
   std::shared_ptr<Job> job_;
-  std::optional<generate::Sampler> sampler_;
-  std::optional<generate::StopMatcher> stops_;
-  tokenizer::Utf8Stream utf8_;
-  std::vector<bool> allowed_;
-  Outcome outcome_;
-  std::chrono::steady_clock::time_point generate_start_;
+  std::optional<generate::Generation> generation_;
+  double queue_seconds_ = 0;
   int64_t generated_total_ = 0, cancelled_total_ = 0;
 };
 

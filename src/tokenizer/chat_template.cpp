@@ -4,6 +4,8 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "gguf/file.h"
+#include "tokenizer/tokenizer.h"
 
 namespace tandem::tokenizer {
 namespace {
@@ -274,6 +276,28 @@ std::string apply_chat_template(const std::string& template_text, const std::str
   check_roles(messages);
   const SpecialText special{bos_text.empty() ? "<s>" : bos_text, eos_text.empty() ? "</s>" : eos_text};
   return family->render(messages, add_generation_prompt, special);
+}
+
+ChatFormat ChatFormat::of(const gguf::File& file, const Tokenizer& tokenizer, const std::string& forced_name,
+                          bool chatml_fallback) {
+  ChatFormat format;
+  format.template_text = file.find_string("tokenizer.chat_template").value_or("");
+  format.template_name = forced_name;
+  if (format.template_name.empty() && chatml_fallback && detect_chat_template(format.template_text).empty()) {
+    format.template_name = "chatml";
+  }
+  format.bos_text = tokenizer.bos() >= 0 ? tokenizer.text(tokenizer.bos()) : "";
+  format.eos_text = tokenizer.eos() >= 0 ? tokenizer.text(tokenizer.eos()) : "";
+  format.render({{"user", "x"}});  // an unusable template fails here, before the first request
+  return format;
+}
+
+std::string ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {
+  return apply_chat_template(template_text, template_name, messages, add_generation_prompt, bos_text, eos_text);
+}
+
+std::vector<int32_t> ChatFormat::prompt(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages) const {
+  return tokenizer.encode(render(messages), true, true);
 }
 
 }  // namespace tandem::tokenizer

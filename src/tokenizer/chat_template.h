@@ -9,10 +9,17 @@
 // history (llama2-sys-bos). EOS text ends assistant turns where the family
 // marks them with EOS (llama2, mistral, zephyr).
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
+namespace tandem::gguf {
+class File;
+}
+
 namespace tandem::tokenizer {
+
+class Tokenizer;
 
 struct ChatMessage {
   std::string role;  // system | user | assistant
@@ -36,5 +43,23 @@ std::vector<std::string> chat_template_names();
 // The name detected from a template text, or "" when not recognised. A text
 // that is itself one of chat_template_names() detects as that name.
 std::string detect_chat_template(const std::string& template_text);
+
+// A model's chat format: its template (or a forced family) and its BOS/EOS texts,
+// so that every surface renders chat messages the same way.
+struct ChatFormat {
+  std::string template_text;  // tokenizer.chat_template
+  std::string template_name;  // forced or fallback family ("" : detect from template_text)
+  std::string bos_text, eos_text;
+
+  // forced_name "" : the model's own template. With chatml_fallback a model whose
+  // template is missing or not recognised is prompted with chatml, as llama.cpp's
+  // server does; without it that is a tandem::Error naming --chat-template. An
+  // unknown forced name is an error too.
+  static ChatFormat of(const gguf::File& file, const Tokenizer& tokenizer, const std::string& forced_name,
+                       bool chatml_fallback);
+  std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt = true) const;
+  // The rendered messages as prompt tokens (BOS as the model wants it, special tokens parsed).
+  std::vector<int32_t> prompt(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages) const;
+};
 
 }  // namespace tandem::tokenizer

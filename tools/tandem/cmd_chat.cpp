@@ -27,19 +27,17 @@ void add_chat(CLI::App& app) {
   cmd->callback([] {
     if (!router_config.empty()) {
       return run_routed_chat({.router_config = router_config, .model = flags.model, .system_prompt = system_prompt,
-                              .n_ctx = flags.n_ctx, .n_threads = flags.threads, .max_tokens = flags.n_predict,
-                              .temperature = flags.sampling.temperature});
+                              .chat_template = template_name, .context = flags.context_options(),
+                              .generation = flags.generate_options(), .json_schema = flags.json_schema()});
     }
+    const generate::GenerateOptions options = flags.generate_options();
     model::ContextOptions context_options = flags.context_options();
     auto model = flags.load_within_budget(context_options);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
-    const std::string template_text = model->file().find_string("tokenizer.chat_template").value_or("");
-    const std::string bos = tok->bos() >= 0 ? tok->text(tok->bos()) : "";
-    const std::string eos = tok->eos() >= 0 ? tok->text(tok->eos()) : "";
+    // Fails before the first prompt if the template is missing, unknown or not recognised.
+    const auto format = tokenizer::ChatFormat::of(model->file(), *tok, template_name, false);
     std::vector<tokenizer::ChatMessage> messages;
     if (!system_prompt.empty()) messages.push_back({"system", system_prompt});
-    // Fail before the first prompt if the template is unknown.
-    tokenizer::apply_chat_template(template_text, template_name, {{"user", "x"}}, true, bos, eos);
 
     generate::Session session(model, *tok, context_options);
     const bool interactive = isatty(STDIN_FILENO);
@@ -49,9 +47,7 @@ void add_chat(CLI::App& app) {
       if (!std::getline(std::cin, line)) break;
       if (line.empty()) continue;
       messages.push_back({"user", line});
-      std::string rendered = tokenizer::apply_chat_template(template_text, template_name, messages, true, bos, eos);
-      auto prompt = tok->encode(rendered, true, true);
-      auto result = session.generate(prompt, flags.generate_options(), [](std::string_view piece) {
+      auto result = session.generate(format.prompt(*tok, messages), options, [](std::string_view piece) {
         std::fwrite(piece.data(), 1, piece.size(), stdout);
         std::fflush(stdout);
         return true;
@@ -59,7 +55,7 @@ void add_chat(CLI::App& app) {
       std::fputs("\n", stdout);
       messages.push_back({"assistant", result.text});
       if (result.finish == generate::FinishReason::ContextFull) {
-        std::fprintf(stderr, "context full (%d tokens): start a new chat or raise -c\n", session.context().n_ctx());
+        std::fprintf(stderr, "context full (%d tokens): start a new chat or raise -c\n", session.n_ctx());
         break;
       }
     }

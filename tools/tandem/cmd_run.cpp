@@ -1,23 +1,45 @@
 // tandem run: stream a continuation of a prompt to stdout.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "sampling_options.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tandem::cli {
+namespace {
+
+// One line of --logprobs output: the token, its log-probability and the alternatives.
+std::string logprob_line(const generate::TokenLogprob& lp, const tokenizer::Tokenizer& tok) {
+  using json = nlohmann::ordered_json;
+  json top = json::array();
+  for (const generate::TopLogprob& t : lp.top) {
+    top.push_back({{"id", t.id}, {"token", tok.token_to_piece(t.id, false)}, {"logprob", t.logprob}});
+  }
+  const json line{{"id", lp.id}, {"token", tok.token_to_piece(lp.id, false)}, {"logprob", lp.logprob}, {"top", top}};
+  return line.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace
 
 void add_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Generate text from a prompt, streamed to stdout");
   static GenerationFlags flags;
   static std::string text, file;
   static bool verbose = false;
+  static int logprobs = -1;
   flags.add_to(cmd);
   cmd->add_option("-p,--prompt", text, "prompt text");
   cmd->add_option("-f,--file", file, "read the prompt from a file");
   cmd->add_flag("-v,--verbose", verbose, "print timings to stderr");
+  cmd->add_option("--logprobs", logprobs,
+                  "print each generated token's log-probability and N alternatives (0-20) to stderr, one JSON "
+                  "object per line")
+      ->check(CLI::Range(0, 20));
   cmd->callback([] {
     model::ContextOptions context_options = flags.context_options();
+    generate::GenerateOptions options = flags.generate_options();
+    options.top_logprobs = logprobs;
     auto model = flags.load_within_budget(context_options);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
     const std::string prompt_text = read_prompt(text, file);
@@ -26,11 +48,12 @@ void add_run(CLI::App& app) {
     generate::Session session(model, *tok, context_options);
     std::fputs(prompt_text.c_str(), stdout);
     std::fflush(stdout);
-    auto result = session.generate(prompt, flags.generate_options(), [](std::string_view piece) {
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
+    auto result = session.generate(prompt, options, generate::OnPiece([&](const generate::Piece& piece) {
+      std::fwrite(piece.text.data(), 1, piece.text.size(), stdout);
       std::fflush(stdout);
+      if (piece.logprob) std::fputs(logprob_line(*piece.logprob, *tok).c_str(), stderr);
       return true;
-    });
+    }));
     std::fputs("\n", stdout);
     if (verbose)
       std::fprintf(stderr, "prompt: %d tokens in %.3f s (%.1f t/s); generated %zu tokens in %.3f s (%.1f t/s); finish: %s\n",

@@ -28,6 +28,8 @@ void add_ledger(CLI::App& app);  // routing ledger report
 // -m given, else $TANDEM_MODEL, else ../shared/models/stories260K.gguf; an Error
 // explaining how to get a GGUF when none exists.
 std::string resolve_model_path(const std::string& given);
+// A whole file, byte for byte; Error naming `what` and the path when it is unreadable.
+std::string read_text_file(const std::string& path, const std::string& what);
 // -p TEXT or -f FILE (read byte for byte); Error when both or the file is unreadable.
 std::string read_prompt(const std::string& text, const std::string& file);
 // --kv-type: f32, f16, q8_0 or q4_0 (case-insensitive).

@@ -18,14 +18,18 @@ std::string resolve_model_path(const std::string& given) {
        "  test models) and run: tandem run -m path/to/model.gguf -p \"Once upon a time\"");
 }
 
-std::string read_prompt(const std::string& text, const std::string& file) {
-  if (!text.empty() && !file.empty()) fail("give either -p TEXT or -f FILE, not both");
-  if (file.empty()) return text;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail("cannot read prompt file '", file, "'");
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read ", what, " '", path, "'");
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::string read_prompt(const std::string& text, const std::string& file) {
+  if (!text.empty() && !file.empty()) fail("give either -p TEXT or -f FILE, not both");
+  if (file.empty()) return text;
+  return read_text_file(file, "prompt file");
 }
 
 quant::Type parse_kv_type(const std::string& name) {

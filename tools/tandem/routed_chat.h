@@ -1,8 +1,14 @@
-// `tandem chat --router CONFIG`: the chat loop as a client of an in-process,
-// loopback-only `tandem serve --router`, so chat routes, falls back and records to
-// the ledger exactly as the server does.
+// `tandem chat --router CONFIG`: each turn is a router::RoutedGeneration, the same
+// that `tandem serve --router` runs (decide, device or cloud, fallback, redaction,
+// ledger), in this process and without HTTP of its own; the cloud tier is the only
+// network use.
 #pragma once
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+
+#include "generate/generation.h"
+#include "model/context.h"
 
 namespace tandem::cli {
 
@@ -10,8 +16,10 @@ struct RoutedChatOptions {
   std::string router_config;
   std::string model;  // "" : the config's device tier
   std::string system_prompt;
-  int n_ctx = 0, n_threads = 0, max_tokens = -1;
-  float temperature = 0.8f;
+  std::string chat_template;  // "" : the model's own, chatml when it has none that is recognised
+  model::ContextOptions context;  // n_ctx / n_threads 0: the config's device tier
+  generate::GenerateOptions generation;
+  std::optional<nlohmann::ordered_json> json_schema;  // what the cloud gets as response_format
 };
 
 void run_routed_chat(const RoutedChatOptions& options);

@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.h"
 #include "core/mapped_file.h"
@@ -44,6 +46,7 @@ struct GenerationFlags {
   bool fit = false;
   bool ignore_eos = false;
   std::vector<std::string> stop;
+  std::string json_schema_file;  // empty: free text
   generate::SamplerOptions sampling;
   WeightFlags weights;
 
@@ -67,6 +70,8 @@ struct GenerationFlags {
     cmd->add_option("-s,--seed", sampling.seed, "random seed (same seed, same text)");
     cmd->add_option("--stop", stop, "stop string (repeatable)");
     cmd->add_flag("--ignore-eos", ignore_eos, "keep generating past the end-of-text token");
+    cmd->add_option("--json-schema", json_schema_file,
+                    "the output is a JSON document matching this JSON Schema file (subset: docs/api.md)");
   }
 
   model::ContextOptions context_options() const {
@@ -90,12 +95,27 @@ struct GenerationFlags {
     return model::Model::from_file(weights.open(path));
   }
 
+  // The --json-schema file's JSON, when given; a tandem::Error naming the file otherwise.
+  std::optional<nlohmann::ordered_json> json_schema() const {
+    if (json_schema_file.empty()) return std::nullopt;
+    const auto schema = nlohmann::ordered_json::parse(read_text_file(json_schema_file, "JSON schema file"), nullptr, false);
+    if (schema.is_discarded()) fail("--json-schema: '", json_schema_file, "' is not valid JSON");
+    return schema;
+  }
+
   generate::GenerateOptions generate_options() const {
     generate::GenerateOptions o;
     o.max_tokens = n_predict;
     o.sampling = sampling;
     o.stop = stop;
     o.ignore_eos = ignore_eos;
+    if (const auto schema = json_schema()) {
+      try {
+        o.constraint = generate::JsonConstraint::from_schema(*schema, generate::JsonLimits::for_requests());
+      } catch (const Error& error) {
+        fail("--json-schema '", json_schema_file, "': ", error.what());
+      }
+    }
     return o;
   }
 };
