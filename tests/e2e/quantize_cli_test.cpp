@@ -37,7 +37,6 @@ class LlamaCppQ4_K_M : public ::testing::TestWithParam<std::string> {};
 // Same tensors, types and data bytes as llama-quantize's file (metadata order may differ).
 TEST_P(LlamaCppQ4_K_M, ReproducesLlamaQuantize) {
   const std::string dir = "conformance/" + GetParam() + "/";
-  if (!test::shared_exists(dir + "model-F32.gguf")) GTEST_SKIP();
   const std::string out = quantize(shared_path(dir + "model-F32.gguf"), "Q4_K_M");
   const auto ours = gguf::File::open(out);
   const auto theirs = gguf::File::open(shared_path(dir + "model-Q4_K_M.gguf"));
@@ -63,7 +62,6 @@ INSTANTIATE_TEST_SUITE_P(Conformance, LlamaCppQ4_K_M, ::testing::Values("llama",
 // within the conformance tolerance of llama.cpp's own Q4_K_M logits (0.4 for the
 // quantized goldens: llama.cpp quantizes activations on the fly, see the README).
 TEST(QuantizeCli, Q4_K_M_LogitsMatchLlamaCpp) {
-  if (!test::shared_exists("conformance/llama/model-F32.gguf")) GTEST_SKIP();
   const std::string out = quantize(shared_path("conformance/llama/model-F32.gguf"), "Q4_K_M");
   const auto golden = test::Golden::load("conformance/llama", "golden-Q4_K_M-prompt1.json");
   auto logits_of = [&](const std::string& path) {
@@ -86,7 +84,6 @@ TEST(QuantizeCli, Q4_K_M_LogitsMatchLlamaCpp) {
 // Every type: the file reloads, runs, and its last logits stay near the F32 model's
 // (relative RMS bounds ~2x what was measured; Q2_K is coarse by design).
 TEST(QuantizeCli, EveryTypeReloadsAndRuns) {
-  if (!test::shared_exists("conformance/llama/model-F32.gguf")) GTEST_SKIP();
   const std::string f32 = shared_path("conformance/llama/model-F32.gguf");
   const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 290, 300};
   auto last_logits = [&](const std::string& path) {
@@ -133,7 +130,6 @@ TEST(QuantizeCli, Errors) {
   EXPECT_NE(unknown.err.find("unknown quantization type 'Q7_K'"), std::string::npos) << unknown.err;
   EXPECT_FALSE(std::filesystem::exists(out));
 
-  if (!test::shared_exists("conformance/llama/model-Q4_0.gguf")) return;
   const std::string q4 = shared_path("conformance/llama/model-Q4_0.gguf");
   auto again = run_cli("quantize " + q4 + " " + out + " Q4_K_M");
   EXPECT_NE(again.exit_code, 0);
