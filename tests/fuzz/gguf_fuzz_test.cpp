@@ -6,40 +6,17 @@
 // evaluated, a text encoded and decoded; each step may only throw tandem::Error.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <map>
-#include <new>
 #include <optional>
 #include <random>
 
 #include "core/error.h"
 #include "gguf/file.h"
 #include "model/context.h"
+#include "support/allocation_tracker.h"
 #include "support/test_paths.h"
 #include "tokenizer/tokenizer.h"
-
-// Records the largest single allocation so a test can bound what a corrupt count
-// or length made the parser request.
-namespace {
-std::atomic<size_t> g_largest_allocation{0};
-
-void* tracked_allocate(size_t size) {
-  size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
-  while (size > seen && !g_largest_allocation.compare_exchange_weak(seen, size, std::memory_order_relaxed)) {
-  }
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(size_t size) { return tracked_allocate(size); }
-void* operator new[](size_t size) { return tracked_allocate(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
 
 namespace tandem::gguf {
 namespace {
@@ -131,13 +108,13 @@ void use_survives(const File& f, const std::string& context) {
 // Parses or throws tandem::Error, then uses the file; anything else fails the test.
 void parse_survives(Bytes bytes, const std::string& context) {
   const size_t limit = kAllocationFactor * bytes.size() + (1 << 20);
-  g_largest_allocation = 0;
+  test::reset_largest_allocation();
   std::optional<File> parsed;
   survives(context, "File::parse", [&] {
     parsed.emplace(File::parse(MappedFile::from_bytes(std::move(bytes), context)));
     check_invariants(*parsed, context);
   });
-  EXPECT_LE(g_largest_allocation.load(), limit) << context << ": allocated " << g_largest_allocation.load() << " bytes at once";
+  EXPECT_LE(test::largest_allocation(), limit) << context << ": allocated " << test::largest_allocation() << " bytes at once";
   if (parsed) {
     g_reached.parsed++;
     use_survives(*parsed, context);
@@ -213,9 +190,9 @@ TEST_P(GgufFuzz, HeaderFieldOverwrites) {
 TEST_P(GgufFuzz, AllocationTrackerSeesTheParser) {
   const Original& o = load(GetParam());
   Bytes copy = o.bytes;
-  g_largest_allocation = 0;
+  test::reset_largest_allocation();
   const File f = File::parse(MappedFile::from_bytes(std::move(copy)));
-  EXPECT_GE(g_largest_allocation.load(), f.tensors().size() * sizeof(TensorInfo));
+  EXPECT_GE(test::largest_allocation(), f.tensors().size() * sizeof(TensorInfo));
 }
 
 INSTANTIATE_TEST_SUITE_P(RealFiles, GgufFuzz,
