@@ -6,8 +6,11 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "generate/session.h"
 #include "gguf/file.h"
+#include "model/context.h"
 #include "support/test_paths.h"
+#include "tokenizer/tokenizer.h"
 
 using namespace tandem;
 using test::run_cli;
@@ -212,14 +215,33 @@ TEST(CliErrors, MalformedTokensJson) {
 
 namespace {
 
+// The greedy reply of the library to `rendered` (special tokens parsed), at most 8 tokens.
+std::string greedy_reply(const std::string& model_path, const std::string& rendered) {
+  auto model = model::Model::load(model_path);
+  auto tok = tokenizer::Tokenizer::from_gguf(model->file());
+  generate::Session session(model, *tok, {.n_ctx = 512, .n_threads = 2});
+  generate::GenerateOptions options;
+  options.max_tokens = 8;
+  options.sampling.temperature = 0;
+  return session.generate(tok->encode(rendered, true, true), options).text;
+}
+
 TEST(CliChat, TwoTurnsWithTheModelsTemplate) {
   // qwen2 conformance model: random weights, but a real ChatML template and special tokens.
-  auto r = test::run_cli_with_input("chat -m " + shared_path("conformance/qwen2/model-Q8_0.gguf") +
-                                        " --system 'Be brief.' -n 8 --temp 0 -t 2",
+  const std::string qwen = shared_path("conformance/qwen2/model-Q8_0.gguf");
+  auto r = test::run_cli_with_input("chat -m " + qwen + " --system 'Be brief.' -n 8 --temp 0 -t 2",
                                     "Hello there\nAnd again\n");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  // One reply line per turn (the replies themselves are noise from random weights).
-  EXPECT_GE(std::count(r.out.begin(), r.out.end(), '\n'), 2) << r.out;
+  // Each turn's reply is the greedy reply to the conversation so far in ChatML, written out
+  // here by hand (the replies themselves are noise from random weights).
+  std::string rendered =
+      "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello there<|im_end|>\n<|im_start|>assistant\n";
+  const std::string first = greedy_reply(qwen, rendered);
+  ASSERT_FALSE(first.empty());
+  EXPECT_EQ(r.out.substr(0, first.size() + 1), first + "\n") << r.out;
+  rendered += first + "<|im_end|>\n<|im_start|>user\nAnd again<|im_end|>\n<|im_start|>assistant\n";
+  const std::string second = greedy_reply(qwen, rendered);
+  EXPECT_EQ(r.out, first + "\n" + second + "\n");
 }
 
 TEST(CliChat, ModelWithoutTemplateNeedsChatTemplateFlag) {

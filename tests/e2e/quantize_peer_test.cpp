@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
 
 #include "gguf/file.h"
 #include "quant/quantize.h"
+#include "quant/reference.h"
+#include "support/known_blocks.h"
 #include "support/ggml_peer.h"
 #include "support/test_paths.h"
 
@@ -103,6 +106,36 @@ TEST(QuantizePeer, EveryQuantizerWritesGgmlsBytesOnTheConformanceMatrices) {
       }
     }
     EXPECT_GE(matrices, 8) << arch;
+  }
+}
+
+// The known-value blocks the decoder tests use (support/known_blocks.h) decode to their values
+// in ggml too, so the layouts written there are llama.cpp's; and our decoders equal ggml's on
+// random bytes (finite scales), element for element.
+TEST(QuantizePeer, DecodersAgreeWithGgml) {
+  const GgmlPeer& peer = GgmlPeer::get();
+  std::mt19937 rng(9);
+  for (quant::Type type : test::known_row_types()) {
+    if (quant::traits(type).block_elems == 1) continue;  // F32, F16, BF16: no dequantize_row_* in ggml
+    const test::KnownRow row = test::known_row(type, 6, 5 + uint32_t(type));
+    std::vector<float> theirs(row.values.size());
+    peer.dequantize_row(type, row.bytes.data(), theirs.data(), int64_t(theirs.size()));
+    EXPECT_EQ(theirs, row.values) << quant::type_name(type) << ": the known blocks are not ggml's layout";
+
+    std::vector<uint8_t> bytes(row.bytes.size());
+    for (auto& b : bytes) b = uint8_t(rng());
+    // Scales from a known row (finite), everything else random.
+    const size_t block = quant::traits(type).block_bytes;
+    for (size_t at = 0; at < bytes.size(); at += block)
+      for (size_t off : {size_t(0), size_t(2), block - 4, block - 2})
+        if (off + 2 <= block) std::memcpy(&bytes[at + off], &row.bytes[at + off], 2);
+    std::vector<float> ours(row.values.size());
+    peer.dequantize_row(type, bytes.data(), theirs.data(), int64_t(theirs.size()));
+    quant::dequantize_row(type, bytes.data(), ours.data(), int64_t(ours.size()));
+    for (size_t i = 0; i < ours.size(); i++) {
+      if (std::isnan(theirs[i]) && std::isnan(ours[i])) continue;
+      ASSERT_EQ(ours[i], theirs[i]) << quant::type_name(type) << " element " << i;
+    }
   }
 }
 
