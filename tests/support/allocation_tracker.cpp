@@ -16,8 +16,20 @@ void* tracked_allocate(size_t size) {
 }
 }  // namespace
 
+// Every form that the replaced deletes below free, the nothrow ones included (std::stable_sort's
+// buffer): under ASan a new left to the runtime and freed here is an alloc-dealloc mismatch.
 void* operator new(size_t size) { return tracked_allocate(size); }
 void* operator new[](size_t size) { return tracked_allocate(size); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return tracked_allocate(size);
+  } catch (const std::bad_alloc&) {
+    return nullptr;
+  }
+}
+void* operator new[](size_t size, const std::nothrow_t& tag) noexcept { return operator new(size, tag); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
