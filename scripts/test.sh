@@ -4,12 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Sanitizer pass: the tests that feed the engine bad or random bytes, plus the CLI end to end.
-# The router's text scanners and config parser take untrusted text too; the sampler and the
-# thread pool run on every generated token.
-asan_tests=(gguf_fuzz_test gguf_reader_errors_test gguf_writer_test convert_llama2c_test quant_dot_test cli_test
-  privacy_test privacy_normalize_test privacy_forms_test privacy_public_test redaction_test policy_test config_test
-  ledger_test sampler_test thread_pool_test)
+# Sanitizer pass: every parser of untrusted input, fed bad or random bytes. GGUF files (the
+# fuzzer goes on into Model::load, a forward pass and the tokenizer), KL base files, text into
+# the tokenizers and chat templates, OpenAI request bodies, response_format schemas, the cloud's
+# SSE replies, downloads (model_store), llama2.c checkpoints, the router's config and scanners;
+# the CLI end to end (its bad-input tests fail on a sanitizer report's own exit code); the
+# sampler and the thread pool run on every generated token.
+asan_tests=(gguf_fuzz_test kl_base_fuzz_test text_fuzz_test gguf_reader_errors_test gguf_writer_test
+  convert_llama2c_test quant_dot_test tokenizer_unit_test chat_template_test json_constraint_test
+  server_openai_request_test cloud_health_test model_store_test cli_test
+  privacy_test privacy_normalize_test privacy_forms_test privacy_public_test redaction_test policy_test
+  config_test ledger_test sampler_test thread_pool_test)
 TANDEM_BUILD_DIR=build-asan TANDEM_CMAKE_ARGS="-DTANDEM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
   TANDEM_TARGETS="${asan_tests[*]}" scripts/setup.sh
 for t in "${asan_tests[@]}"; do

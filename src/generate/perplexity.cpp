@@ -81,7 +81,12 @@ KlBaseInfo open_kl_base(const std::string& path, std::ifstream& in) {
   info.n_ctx = int(read_u32(in));
   info.n_windows = int(read_u32(in));
   const uint32_t n_tokens = read_u32(in);
-  if (!in || info.n_vocab <= 0 || info.n_ctx < 2 || n_tokens < 2 || n_tokens > (1u << 30))
+  // The token list must fit in the file: a corrupt count must not drive the allocation below.
+  const std::streamoff at = in.tellg();
+  in.seekg(0, std::ios::end);
+  const std::streamoff left = in.tellg() - at;
+  in.seekg(at);
+  if (!in || info.n_vocab <= 0 || info.n_ctx < 2 || n_tokens < 2 || std::streamoff(n_tokens) * 4 > left)
     fail("'", path, "': the KL base header is corrupt");
   info.tokens.resize(n_tokens);
   in.read(reinterpret_cast<char*>(info.tokens.data()), std::streamsize(n_tokens * sizeof(int32_t)));
@@ -144,7 +149,9 @@ KlResult kl_divergence(std::shared_ptr<const model::Model> model, const std::str
   KlResult r;
   double kl_sum = 0, kl_sq = 0, base_nll = 0;
   int64_t agree = 0;
-  const auto scored = score(model, base.tokens, base.n_ctx, n_threads, kv_type, [&](const float* logits, int32_t) {
+  // Windows never hold more than the tokens: a context that large scores the same positions.
+  const int n_ctx = int(std::min<size_t>(size_t(base.n_ctx), base.tokens.size()));
+  const auto scored = score(model, base.tokens, n_ctx, n_threads, kv_type, [&](const float* logits, int32_t) {
     int32_t base_top = 0;
     float nll = 0;
     in.read(reinterpret_cast<char*>(&base_top), sizeof base_top);

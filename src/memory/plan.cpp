@@ -29,6 +29,9 @@ constexpr uint64_t kProcessBytes = 6ull << 20;
 // bench/memory's models in session 3; session 4's table is within -0.37..+0.50%).
 constexpr uint64_t kKernelScratchBytesPerValue = 2 * 2;
 constexpr uint64_t kBytesPerVocabEntry = 152;
+// The sampler's per-vocabulary buffers at their largest (generate/sampler.h): candidates
+// (id, logit), their double weights, the penalised logits.
+constexpr uint64_t kSamplerBytesPerVocabEntry = 8 + 8 + 4;
 constexpr uint64_t kBytesPerMerge = 128;
 // Heap the allocator keeps after a forward pass's temporaries (per-call rows, attention
 // scores, per-thread activation buffers) are freed: fitted on the bench/memory models as
@@ -121,6 +124,7 @@ Plan make_plan(const ModelLayout& m, const PlanOptions& o) {
   v.emplace_back("kernel scratch (2 threads' tiles)", kKernelScratchBytesPerValue * batch * widest);
   v.emplace_back("GGUF header (mapped)", m.header_bytes);
   v.emplace_back("tokenizer tables", uint64_t(m.n_vocab) * kBytesPerVocabEntry + m.n_merges * kBytesPerMerge);
+  v.emplace_back("sampler buffers", uint64_t(m.n_vocab) * kSamplerBytesPerVocabEntry);
   v.emplace_back("allocator slack (3 x batch x n_embd floats)", floats(kSlackBatchArrays * batch * d));
   for (const auto& part : v) plan.overhead_bytes += part.second;
 

@@ -84,6 +84,11 @@ if(TANDEM_TESTS)
   add_test(NAME capi_example_simple
            COMMAND tandem_simple ${TANDEM_SERVE_SHARED_DIR}/models/stories260K.gguf "Once upon a time")
   set_tests_properties(capi_c_test capi_example_simple PROPERTIES TIMEOUT 300)
+  # The example's output, not only its exit status: llama.cpp's greedy continuation of the prompt
+  # (../shared/conformance/stories260K/golden-F32-once.json, 64 tokens), then the line it prints
+  # only on success (a pass expression replaces the exit-status check).
+  set_tests_properties(capi_example_simple PROPERTIES PASS_REGULAR_EXPRESSION
+    "^Once upon a time, there was a little girl named Lily\\. She loved to play outside in the park\\. One day, she saw a big, red ball\\. She wanted to play with it, but it was too high\\.\nLily's mom said\n?5 prompt tokens, 64 generated in")
   if(TANDEM_SERVER)
     # Installs into a temporary prefix, builds tests/install/routed_chat_app.c with plain cc
     # through pkg-config (and once through find_package), runs it: a routed chat on the device,

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -49,11 +50,80 @@ std::string greedy_completion(const ServerProcess& server, const std::string& pr
   return r.is_discarded() || r.empty() ? "<failed>" : r["choices"][0]["text"].get<std::string>();
 }
 
+// ---- against independent references ------------------------------------------------
+
+json read_json(const std::string& relative) {
+  std::ifstream in(tandem::test::shared_path(relative));
+  return json::parse(in);
+}
+
+// llama2.c's greedy story from BOS (../shared/models/stories260K.greedy.json, 256 tokens, no
+// stop on EOS), through /v1/completions with the prompt as token ids.
+TEST(ServerReference, GreedyCompletionOfStories260KIsLlama2csStory) {
+  const json golden = read_json("models/stories260K.greedy.json");
+  ServerProcess server(serve_args(kStories, {"-c", "512"}));
+  const json r = post(server, "/v1/completions",
+                      {{"prompt", {golden["bos"]}}, {"max_tokens", 256}, {"temperature", 0}, {"ignore_eos", true}});
+  ASSERT_FALSE(r.is_discarded() || r.empty());
+  // The pieces keep SentencePiece's leading space on the first word; the golden text does not.
+  EXPECT_EQ(r["choices"][0]["text"], " " + golden["text"].get<std::string>());
+  EXPECT_EQ(r["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(r["usage"]["prompt_tokens"], 1);
+  EXPECT_EQ(r["usage"]["completion_tokens"], 256);
+}
+
+// llama.cpp's greedy continuation of "Once upon a time" (conformance/stories260K), the prompt
+// as text: the server's tokenization ([1, 403, 407, 261, 378]) and its 64 greedy tokens.
+TEST(ServerReference, GreedyContinuationMatchesLlamaCpp) {
+  const json golden = read_json("conformance/stories260K/golden-F32-once.json");
+  ServerProcess server(serve_args(kStories, {"-c", "512"}));
+  const json r = post(server, "/v1/completions",
+                      {{"prompt", golden["prompt"]}, {"max_tokens", 64}, {"temperature", 0}, {"ignore_eos", true}});
+  ASSERT_FALSE(r.is_discarded() || r.empty());
+  EXPECT_EQ(r["choices"][0]["text"], golden["greedy"]["text"]);
+  EXPECT_EQ(r["usage"]["prompt_tokens"], golden["prompt_tokens"].size());
+}
+
+// A chat request's prompt is the ChatML rendering written out here by hand: the greedy answer
+// to the chat equals the greedy completion of that exact text (special tokens parsed), and
+// both count the same prompt tokens. (The token ids themselves: server_openai_request_test.)
+TEST(ServerReference, ChatPromptIsTheTemplatesRendering) {
+  ServerProcess server(serve_args(kQwen, {"-c", "512"}));
+  const json chat = post(server, "/v1/chat/completions",
+                         {{"messages", {{{"role", "system"}, {"content", "Be brief."}}, {{"role", "user"}, {"content", "Hello"}}}},
+                          {"max_tokens", 12}, {"temperature", 0}, {"ignore_eos", true}});
+  ASSERT_FALSE(chat.is_discarded() || chat.empty());
+  // /v1/completions does not parse special tokens in text, so the rendering goes in as ids:
+  // <|im_start|> 1757, <|im_end|> 1758 (shared conformance README), and `tandem tokenize`'s
+  // ids for each text between them.
+  std::vector<int> ids;
+  auto add_text = [&](const std::string& text) {
+    const auto r = tandem::test::run_cli("tokenize -m " + kQwen + " -p '" + text + "' --json");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (int id : json::parse(r.out).get<std::vector<int>>()) ids.push_back(id);
+  };
+  ids.push_back(1757);
+  add_text("system\nBe brief.");
+  ids.push_back(1758);
+  add_text("\n");
+  ids.push_back(1757);
+  add_text("user\nHello");
+  ids.push_back(1758);
+  add_text("\n");
+  ids.push_back(1757);
+  add_text("assistant\n");
+  const json completion =
+      post(server, "/v1/completions", {{"prompt", ids}, {"max_tokens", 12}, {"temperature", 0}, {"ignore_eos", true}});
+  ASSERT_FALSE(completion.is_discarded() || completion.empty());
+  EXPECT_EQ(chat["usage"]["prompt_tokens"], completion["usage"]["prompt_tokens"]);
+  EXPECT_EQ(chat["choices"][0]["message"]["content"], completion["choices"][0]["text"]);
+}
+
 // ---- the official openai npm client ------------------------------------------------
 
 void run_openai_client(const std::string& model) {
   const std::string modules = tandem::test::node_modules("openai", "openai");
-  if (modules.empty()) GTEST_SKIP() << "npm install of the openai package failed (no registry access?)";
+  ASSERT_FALSE(modules.empty()) << "npm install of the openai package failed (no registry access?)";
   ServerProcess server(serve_args(model, {"--api-key", kKey, "-c", "1024"}), kKey);
   const std::string script = std::string(TANDEM_SOURCE_DIR) + "/tests/e2e/node/openai_client.cjs";
   const std::string cmd = "NODE_PATH='" + modules + "' node '" + script + "' " + server.base_url() + " " + kKey + " 2>&1";

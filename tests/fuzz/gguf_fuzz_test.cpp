@@ -1,47 +1,34 @@
 // Seeded, reproducible corruption of real GGUF files: every truncation and every
 // mutated header byte must parse or throw tandem::Error, never crash (ASan in CI),
-// throw anything else, or allocate far more than the file could justify.
+// throw anything else, or allocate far more than the file could justify. A corrupt
+// file that still parses goes on to what a user does with it: Model::load (hparams,
+// tensor binding, repacking), the tokenizer built from its metadata, one token
+// evaluated, a text encoded and decoded; each step may only throw tandem::Error.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
 #include <cstring>
 #include <map>
-#include <new>
+#include <optional>
 #include <random>
 
 #include "core/error.h"
 #include "gguf/file.h"
+#include "model/context.h"
+#include "support/allocation_tracker.h"
 #include "support/test_paths.h"
-
-// Records the largest single allocation so a test can bound what a corrupt count
-// or length made the parser request.
-namespace {
-std::atomic<size_t> g_largest_allocation{0};
-
-void* tracked_allocate(size_t size) {
-  size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
-  while (size > seen && !g_largest_allocation.compare_exchange_weak(seen, size, std::memory_order_relaxed)) {
-  }
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-
-void* operator new(size_t size) { return tracked_allocate(size); }
-void* operator new[](size_t size) { return tracked_allocate(size); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, size_t) noexcept { std::free(p); }
-void operator delete[](void* p, size_t) noexcept { std::free(p); }
+#include "tokenizer/tokenizer.h"
 
 namespace tandem::gguf {
 namespace {
 
 constexpr uint64_t kSeed = 20240611;
-constexpr int kTruncations = 200;
-constexpr int kMutations = 500;
-constexpr int kFieldOverwrites = 300;
+// Each file that parses is loaded and run, which under ASan/UBSan costs ~1 s per 10 files on
+// 2 busy cores: the sanitizer build (scripts/test.sh) runs 60% of the cases.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int kTruncations = 120, kMutations = 300, kFieldOverwrites = 180;
+#else
+constexpr int kTruncations = 200, kMutations = 500, kFieldOverwrites = 300;
+#endif
 // The parser may reserve a few times the file size for entries it has already
 // bounded by the bytes left; anything beyond this came from an unchecked field.
 constexpr size_t kAllocationFactor = 16;
@@ -83,21 +70,73 @@ void check_invariants(const File& f, const std::string& context) {
   }
 }
 
-// Parses or throws tandem::Error; anything else fails the test.
-void parse_survives(Bytes bytes, const std::string& context) {
-  const size_t limit = kAllocationFactor * bytes.size() + (1 << 20);
-  g_largest_allocation = 0;
+// Runs `step`, which may succeed or throw tandem::Error; anything else fails the test.
+template <class Step>
+bool survives(const std::string& context, const char* what, Step step) {
   try {
-    const File f = File::parse(MappedFile::from_bytes(std::move(bytes), context));
-    check_invariants(f, context);
+    step();
+    return true;
   } catch (const Error&) {
   } catch (const std::exception& e) {
-    ADD_FAILURE() << context << ": threw a non-tandem exception: " << e.what();
+    ADD_FAILURE() << context << ": " << what << " threw a non-tandem exception: " << e.what();
   }
-  EXPECT_LE(g_largest_allocation.load(), limit) << context << ": allocated " << g_largest_allocation.load() << " bytes at once";
+  return false;
 }
 
-class GgufFuzz : public testing::TestWithParam<const char*> {};
+// The model and the tokenizer from a file that parsed. The allocation bound does not apply:
+// the model may repack every matrix (a copy of the file's tensor data) and the KV cache is
+// sized by hparams the file states, so the context stays small.
+// How far the corrupt files got, so a test can check that the fuzzer reaches each stage.
+struct Reached {
+  int parsed = 0, loaded = 0, evaluated = 0, tokenized = 0;
+};
+Reached g_reached;
+
+void use_survives(const File& f, const std::string& context) {
+  std::shared_ptr<model::Model> model;
+  if (survives(context, "Model::load", [&] { model = model::Model::from_file(f); })) {
+    g_reached.loaded++;
+    g_reached.evaluated += survives(context, "one token", [&] {
+      model::Context ctx(model, {.n_ctx = 8, .n_threads = 1, .kv_type = quant::Type::F16});
+      ctx.eval(std::vector<int32_t>{0});
+      (void)ctx.logits(0)[ctx.n_vocab() - 1];
+    });
+  }
+  g_reached.tokenized += survives(context, "the tokenizer", [&] {
+    const auto tokenizer = tokenizer::Tokenizer::from_gguf(f);
+    const auto ids = tokenizer->encode("Once upon a time, 42 caf\xc3\xa9s <|im_end|> \xf0\x9f\x99\x82", true, true);
+    (void)tokenizer->decode(ids, true);
+  });
+}
+
+// Parses or throws tandem::Error, then uses the file; anything else fails the test.
+void parse_survives(Bytes bytes, const std::string& context) {
+  const size_t limit = kAllocationFactor * bytes.size() + (1 << 20);
+  test::reset_largest_allocation();
+  std::optional<File> parsed;
+  survives(context, "File::parse", [&] {
+    parsed.emplace(File::parse(MappedFile::from_bytes(std::move(bytes), context)));
+    check_invariants(*parsed, context);
+  });
+  EXPECT_LE(test::largest_allocation(), limit) << context << ": allocated " << test::largest_allocation() << " bytes at once";
+  if (parsed) {
+    g_reached.parsed++;
+    use_survives(*parsed, context);
+  }
+}
+
+// Each mutation test must have driven corrupt files through every stage.
+class GgufFuzz : public testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override { g_reached = {}; }
+  void expect_every_stage_reached(const char* what) {
+    std::printf("  %s %s: parsed %d, model loaded %d, one token evaluated %d, tokenizer built %d\n", GetParam(), what,
+                g_reached.parsed, g_reached.loaded, g_reached.evaluated, g_reached.tokenized);
+    EXPECT_GT(g_reached.loaded, 0) << "no corrupt file reached Model::load";
+    EXPECT_GT(g_reached.evaluated, 0) << "no corrupt file reached a forward pass";
+    EXPECT_GT(g_reached.tokenized, 0) << "no corrupt file reached the tokenizer";
+  }
+};
 
 TEST_P(GgufFuzz, TruncationAnywhere) {
   const Original& o = load(GetParam());
@@ -126,6 +165,7 @@ TEST_P(GgufFuzz, HeaderByteMutations) {
     mutated[at] = was;
     if (HasFailure()) return;
   }
+  expect_every_stage_reached("byte mutations");
 }
 
 // Counts, lengths and dims are 4- or 8-byte fields: overwrite random header spans
@@ -147,15 +187,16 @@ TEST_P(GgufFuzz, HeaderFieldOverwrites) {
     std::memcpy(&mutated[at], &o.bytes[at], width);
     if (HasFailure()) return;
   }
+  expect_every_stage_reached("field overwrites");
 }
 
 // Guards the guard: the allocation tracker must see what the parser allocates.
 TEST_P(GgufFuzz, AllocationTrackerSeesTheParser) {
   const Original& o = load(GetParam());
   Bytes copy = o.bytes;
-  g_largest_allocation = 0;
+  test::reset_largest_allocation();
   const File f = File::parse(MappedFile::from_bytes(std::move(copy)));
-  EXPECT_GE(g_largest_allocation.load(), f.tensors().size() * sizeof(TensorInfo));
+  EXPECT_GE(test::largest_allocation(), f.tensors().size() * sizeof(TensorInfo));
 }
 
 INSTANTIATE_TEST_SUITE_P(RealFiles, GgufFuzz,

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "model/context.h"
+#include "support/compare.h"
 #include "support/test_paths.h"
 
 using namespace tandem;
@@ -54,11 +55,8 @@ std::vector<std::vector<int32_t>> prompts(int n_vocab) {
 
 int32_t argmax(const float* logits, int n) { return int32_t(std::max_element(logits, logits + n) - logits); }
 
-float max_abs_diff(const std::vector<float>& a, const float* b) {
-  float worst = 0;
-  for (size_t i = 0; i < a.size(); i++) worst = std::max(worst, std::fabs(a[i] - b[i]));
-  return worst;
-}
+// Infinite when the batched logits `b` hold a NaN or an infinity.
+float max_abs_diff(const std::vector<float>& a, const float* b) { return test::max_abs_error(b, a.data(), a.size()); }
 
 using Trace = std::vector<std::vector<float>>;  // logits after each step
 

@@ -4,6 +4,8 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <memory>
+#include <random>
 #include <thread>
 
 #include "router/cloud_client.h"
@@ -110,6 +112,68 @@ TEST(CloudClient, StreamsServerSentEventsAndNoticesACutStream) {
   CloudResult cut = client.post_stream("/chat/completions", "cut", [](const std::string&) { return true; });
   EXPECT_FALSE(cut.ok);
   EXPECT_EQ(cut.failure, "stream_cut");
+  server.stop();
+  thread.join();
+}
+
+// The cloud's SSE bytes are untrusted: sent in random pieces (split anywhere, even inside
+// "data:" or a CRLF), a well-formed stream gives exactly its events; seeded garbage (binary,
+// missing separators, huge lines, no [DONE]) ends as a stream or a named failure, never a
+// crash (this runs under ASan/UBSan in scripts/test.sh).
+TEST(CloudClient, StreamsInRandomPiecesAndGarbageEndCleanly) {
+  std::mt19937 rng(7);
+  std::string body;  // what the next request is answered with
+  httplib::Server server;
+  server.Post("/v1/chat/completions", [&](const httplib::Request&, httplib::Response& res) {
+    auto pieces = std::make_shared<std::vector<std::string>>();
+    for (size_t at = 0; at < body.size();) {
+      const size_t n = 1 + rng() % 40;
+      pieces->push_back(body.substr(at, n));
+      at += n;
+    }
+    res.set_chunked_content_provider("text/event-stream", [pieces, next = size_t(0)](size_t, httplib::DataSink& sink) mutable {
+      if (next < pieces->size()) {
+        const std::string& p = (*pieces)[next++];
+        sink.write(p.data(), p.size());
+      } else {
+        sink.done();
+      }
+      return true;
+    });
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::yield();
+  CloudEndpoint endpoint;
+  endpoint.base_url = "http://127.0.0.1:" + std::to_string(port) + "/v1";
+  endpoint.model = "m";
+  endpoint.timeout_s = 5;
+  CloudClient client(endpoint);
+  auto stream = [&](std::vector<std::string>& events) {
+    return client.post_stream("/chat/completions", "{}", [&](const std::string& d) {
+      events.push_back(d);
+      return true;
+    });
+  };
+
+  body = ": comment\r\nevent: x\r\ndata: {\"a\":1}\r\n\r\ndata:{\"b\":\"\xc3\xa9\"}\n\ndata: [DONE]\n\n";
+  for (int round = 0; round < 20; round++) {
+    std::vector<std::string> events;
+    const CloudResult r = stream(events);
+    EXPECT_TRUE(r.ok) << r.failure;
+    EXPECT_EQ(events, (std::vector<std::string>{"{\"a\":1}", "{\"b\":\"\xc3\xa9\"}", "[DONE]"})) << "round " << round;
+  }
+  int cut = 0;
+  for (int round = 0; round < 60; round++) {
+    body.clear();
+    const size_t n = rng() % (round % 10 == 9 ? 100000 : 600);
+    for (size_t i = 0; i < n; i++) body += "data: \r\n\0\xff[DONE]x{"[rng() % 17];
+    std::vector<std::string> events;
+    const CloudResult r = stream(events);
+    EXPECT_TRUE(r.ok || r.failure == "stream_cut") << r.failure;
+    cut += !r.ok;
+  }
+  EXPECT_GT(cut, 0);
   server.stop();
   thread.join();
 }

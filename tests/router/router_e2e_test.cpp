@@ -5,7 +5,6 @@
 // redaction, and the ledger.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -238,32 +237,37 @@ TEST(RouterEndToEnd, CloudKilledMidRunTheDeviceAnswersAndStreamsComplete) {
   EXPECT_EQ(after.route_header.rfind("device; reason=", 0), 0u) << after.route_header;
 }
 
-TEST(RouterEndToEnd, ASilentCloudFallsBackWithinTheConfiguredTimeout) {
+// The timeout is seen as events: the reason names it, the fallback counter counts each one, and
+// the device's answer completes. (How long the wait is belongs to no test: it is --cloud-timeout.)
+TEST(RouterEndToEnd, ASilentCloudFallsBackOnTheConfiguredTimeout) {
   const std::string log = tandem::test::temp_path("cloud-timeout.log");
   auto cloud = start_cloud(log);
   ServerProcess router({"-m", kDeviceModel, "-t", "1", "-c", "512", "--cloud-url", cloud->base_url(), "--cloud-model",
                         "qwen-cloud", "--route", "cloud-preferred", "--cloud-timeout", "2", "--ledger", ":memory:"});
   ASSERT_EQ(post(router, "/v1/chat/completions", chat("Say hello")).body["tandem"]["route"], "cloud");
+  ASSERT_EQ(router.metric("tandem_cloud_fallbacks_total"), 0);
   cloud->pause();  // accepts connections, never answers
+  double fallbacks = 0;
   for (bool stream : {false, true}) {
     json body = chat("Say hello", 4);
     body["stream"] = stream;
-    const auto start = std::chrono::steady_clock::now();
     std::string header;
     if (stream) {
       const StreamAnswer a = post_stream(router, body);
       EXPECT_TRUE(a.done);
+      ASSERT_FALSE(a.chunks.empty());
+      EXPECT_EQ(a.chunks.back()["tandem"]["reason"], "fallback:cloud_timeout") << a.chunks.back().dump();
       header = a.route_header;
     } else {
       const Answer a = post(router, "/v1/chat/completions", body);
       EXPECT_EQ(a.status, 200);
       EXPECT_EQ(a.body["tandem"]["fallback"], true) << a.body.dump();
+      EXPECT_EQ(a.body["tandem"]["route"], "device") << a.body.dump();
+      EXPECT_NE(a.body["choices"][0]["finish_reason"], nullptr) << a.body.dump();
       header = a.route_header;
     }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     EXPECT_EQ(header, "device; reason=fallback:cloud_timeout");
-    // The configured 2 s plus the device's own answer; a bound on a hang, not a speed check.
-    EXPECT_LT(seconds, 2.0 + 20.0);
+    EXPECT_EQ(router.metric("tandem_cloud_fallbacks_total"), ++fallbacks) << (stream ? "streamed" : "non-streamed");
   }
   cloud->resume();
 }

@@ -90,10 +90,21 @@ httplib::Client ServerProcess::client() const {
 
 double ServerProcess::metric(const std::string& name) const {
   auto r = client().Get("/metrics");
-  if (!r) return -1;
+  if (!r) throw std::runtime_error("GET /metrics failed while reading " + name);
   std::smatch m;
-  if (!std::regex_search(r->body, m, std::regex("\n" + name + " ([0-9.e+-]+)"))) return -1;
+  if (!std::regex_search(r->body, m, std::regex("\n" + name + " ([0-9.e+-]+)"))) {
+    throw std::runtime_error("/metrics has no " + name);
+  }
   return std::stod(m[1]);
+}
+
+void ServerProcess::wait_for_metric(const std::string& name, const std::function<bool(double)>& done) const {
+  double value = metric(name);
+  for (int i = 0; i < 600 && !done(value); ++i) {
+    std::this_thread::sleep_for(50ms);
+    value = metric(name);
+  }
+  if (!done(value)) throw std::runtime_error("gave up waiting on " + name + " (last value " + std::to_string(value) + ")");
 }
 
 std::string node_modules(const std::string& cache_name, const std::string& package) {

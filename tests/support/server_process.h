@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,12 @@ class ServerProcess {
   int port() const { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
   std::string page_url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
-  double metric(const std::string& name) const;  // -1 when absent
+  // A metric's value; throws (failing the test) when the server does not answer or lacks it,
+  // so a renamed metric cannot pass a "fewer than" check.
+  double metric(const std::string& name) const;
+  // Polls the metric until `done(value)`; throws naming the metric and its last value if that
+  // never happens (a guard against a hang, not a timing check).
+  void wait_for_metric(const std::string& name, const std::function<bool(double)>& done) const;
 
   void kill_now();  // SIGKILL, as a crash or a lost network would
   void pause();     // SIGSTOP: connections are accepted, nothing answers

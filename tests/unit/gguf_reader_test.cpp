@@ -24,8 +24,9 @@ TEST(GgufReader, ReadsStories260K) {
 TEST(GgufReader, ReadsEveryConformanceModel) {
   for (const char* arch : {"llama", "llama3", "qwen2", "phi3", "gemma2"}) {
     for (const char* q : {"F32", "Q8_0", "Q4_0", "Q4_K_M"}) {
+      const bool gemma = arch == std::string("gemma2");
+      if (gemma && (q == std::string("F32") || q == std::string("Q4_0"))) continue;  // not shipped (size; shared README)
       std::string rel = std::string("conformance/") + arch + "/model-" + q + ".gguf";
-      if (!test::shared_exists(rel)) continue;
       SCOPED_TRACE(rel);
       auto f = gguf::File::open(test::shared_path(rel));
       EXPECT_EQ(f.get_string("general.architecture"), arch == std::string("llama3") ? "llama" : arch);

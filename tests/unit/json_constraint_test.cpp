@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 
 #include "core/error.h"
@@ -154,9 +155,7 @@ TEST(JsonConstraint, RandomWalksAlwaysEndInAValidDocument) {
 }
 
 TEST(JsonConstraint, RealVocabularyWalkParses) {
-  const std::string path = test::shared_path("models/stories260K.gguf");
-  if (!test::shared_exists("models/stories260K.gguf")) GTEST_SKIP() << "no " << path;
-  auto file = gguf::File::open(path);
+  auto file = gguf::File::open(test::shared_path("models/stories260K.gguf"));
   auto tokenizer = tokenizer::Tokenizer::from_gguf(file);
   const TokenTexts tokens = TokenTexts::from(*tokenizer);
   std::mt19937 rng(11);
@@ -164,6 +163,63 @@ TEST(JsonConstraint, RealVocabularyWalkParses) {
     const std::string text = random_walk(JsonConstraint::from_schema(kPersonSchema), tokens, rng);
     EXPECT_TRUE(ojson::parse(text, nullptr, false).is_object()) << text;
   }
+}
+
+// response_format schemas come from requests: seeded random schemas, with keywords of the
+// wrong type and odd values among the right ones, build or are refused with tandem::Error;
+// those that build lead a few random walks (this runs under ASan/UBSan in scripts/test.sh).
+ojson random_schema(std::mt19937& rng, int depth) {
+  const ojson odd[] = {nullptr, -1, 0, 1e300, "x", ojson::array(), ojson::object(), true, ojson::array({1, "a", nullptr})};
+  auto value = [&] { return odd[rng() % std::size(odd)]; };
+  ojson s = ojson::object();
+  const char* types[] = {"object", "array", "string", "integer", "number", "boolean", "null", "frobnicate"};
+  if (rng() % 8) s["type"] = types[rng() % std::size(types)];
+  else s["type"] = value();
+  if (depth > 0 && rng() % 2) {
+    ojson props = ojson::object();
+    for (int k = int(rng() % 4); k > 0; k--) props[std::string(1, char('a' + rng() % 26))] = random_schema(rng, depth - 1);
+    s["properties"] = rng() % 6 ? props : value();
+    if (rng() % 2) s["required"] = rng() % 3 ? ojson::array({"a", "b"}) : value();
+  }
+  if (depth > 0 && rng() % 3 == 0) s["items"] = rng() % 4 ? random_schema(rng, depth - 1) : value();
+  if (rng() % 4 == 0) s["enum"] = rng() % 2 ? ojson::array({"red", 3, nullptr, ojson::array()}) : value();
+  for (const char* key : {"minLength", "maxLength", "minItems", "maxItems", "minimum", "maximum"})
+    if (rng() % 6 == 0) s[key] = rng() % 2 ? ojson(int(rng() % 5)) : value();
+  if (rng() % 10 == 0) s["$ref"] = "#";
+  if (rng() % 10 == 0) s["additionalProperties"] = value();
+  return s;
+}
+
+TEST(JsonConstraint, RandomSchemasBuildOrAreRefused) {
+  const TokenTexts tokens = synthetic_vocabulary();
+  std::mt19937 rng(2212);
+  int built = 0, refused = 0;
+  for (int i = 0; i < 400; ++i) {
+    const ojson schema = random_schema(rng, 3);
+    std::optional<JsonConstraint> c;
+    try {
+      c = JsonConstraint::from_schema(schema, {.max_whitespace = 1});
+      built++;
+    } catch (const Error&) {
+      refused++;
+      continue;
+    }
+    // A walk may end anywhere the schema allows; only a crash or a non-document fails here.
+    std::vector<bool> allowed;
+    JsonConstraint walk = *c;
+    for (int step = 0; step < 200; ++step) {
+      const size_t n_allowed = walk.fill_mask(tokens, allowed);
+      if (n_allowed == 0) break;
+      size_t pick = rng() % n_allowed, id = 0;
+      for (; id < allowed.size(); ++id)
+        if (allowed[id] && pick-- == 0) break;
+      if (tokens.end_of_generation[id]) break;
+      ASSERT_TRUE(walk.accept(tokens.text[id])) << schema.dump();
+    }
+  }
+  std::printf("  400 random schemas: %d built, %d refused\n", built, refused);
+  EXPECT_GT(built, 0);
+  EXPECT_GT(refused, 0);
 }
 
 }  // namespace

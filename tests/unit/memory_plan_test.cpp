@@ -1,12 +1,13 @@
 // The memory plan: its arithmetic against hand-computed figures for three shapes,
-// the budget search, reading a real header, and (reported, loosely bounded) how close
-// the predicted total is to the measured peak RSS of `tandem run`.
+// the budget search, reading a real header, and the plan as an upper bound within 5% of
+// the measured peak RSS of `tandem run` (docs/memory.md).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -45,10 +46,12 @@ TEST(MemoryPlan, Llama2_7B_F16Cache) {
   EXPECT_EQ(p.kv_bytes, 2147483648u);
   EXPECT_EQ(p.compute_bytes, 51008512u + 256u * 128 * 4);  // + rope angles: batch x head_dim floats
   EXPECT_EQ(p.weights_bytes, 3'001'000'000u);
-  // Header, 152 B per vocabulary entry (tokenizer tables), and allocator slack of
-  // 3 batch rows of n_embd floats, and 2 threads' kernel scratch of 2 bytes per value of the
-  // widest batch row (all fitted to measured RSS, docs/memory.md).
-  EXPECT_EQ(p.overhead_bytes, kOverheadFixed + 1'000'000 + 32000u * 152 + 3u * 256 * 4096 * 4 + 4u * 256 * 11008);
+  // Header, 152 B per vocabulary entry (tokenizer tables) and 20 (the sampler's candidates,
+  // weights and penalised logits), and allocator slack of 3 batch rows of n_embd floats, and
+  // 2 threads' kernel scratch of 2 bytes per value of the widest batch row (all fitted to
+  // measured RSS, docs/memory.md).
+  EXPECT_EQ(p.overhead_bytes,
+            kOverheadFixed + 1'000'000 + 32000u * (152 + 20) + 3u * 256 * 4096 * 4 + 4u * 256 * 11008);
   EXPECT_EQ(p.total_bytes, p.weights_bytes + p.kv_bytes + p.compute_bytes + p.overhead_bytes);
 }
 
@@ -106,7 +109,6 @@ TEST(MemoryPlan, ParseSize) {
 }
 
 TEST(MemoryPlan, ReadsOnlyTheHeader) {
-  if (!test::shared_exists("conformance/llama/model-Q4_K_M.gguf")) GTEST_SKIP();
   const auto f = gguf::File::open(test::shared_path("conformance/llama/model-Q4_K_M.gguf"));
   const ModelLayout m = layout_from_gguf(f);
   EXPECT_EQ(m.n_layer, 2);
@@ -139,29 +141,41 @@ uint64_t peak_rss_of(const std::vector<std::string>& args) {
   return uint64_t(usage.ru_maxrss) * 1024;
 }
 
-// Not a tight bound yet: the prediction is reported, and must be within 50%.
-TEST(MemoryPlan, PredictedVersusMeasuredPeakRss) {
+// docs/memory.md: the plan is an upper bound of a run's peak RSS, within 5%. Measured as
+// bench/memory does: a prompt longer than one batch (the scratch buffers at full size),
+// --ignore-eos. On two layers of real shapes (random weights from `tandem synth`): the
+// plan's fixed allowances are fitted on such models and are not meant for toy ones, whose
+// few MiB are mostly the process itself.
+TEST(MemoryPlan, IsAnUpperBoundWithin5PercentOfMeasuredPeakRss) {
   if (std::string(TANDEM_CLI_LAUNCHER).size()) GTEST_SKIP() << "CLI runs under an emulator";
   struct Case {
-    std::string model;
+    std::string shape, type;
     int n_ctx;
     std::string kv;
   };
-  const Case cases[] = {{"models/stories260K.gguf", 512, "f32"},
-                        {"conformance/llama/model-F32.gguf", 512, "f16"},
-                        {"conformance/qwen2/model-Q4_K_M.gguf", 512, "q8_0"}};
+  const Case cases[] = {{"tinyllama-1.1b", "Q4_0", 512, "f16"},
+                        {"tinyllama-1.1b", "Q8_0", 1024, "q8_0"},
+                        {"qwen2.5-0.5b", "Q4_K_M", 512, "f16"}};
+  // The first 300 characters of a story: 400-430 tokens with these tokenizers, more than a batch.
+  std::ifstream story(test::shared_path("text/tinystories_head.txt"), std::ios::binary);
+  std::string text(300, '\0');
+  ASSERT_TRUE(story.read(text.data(), 300)) << "cannot read ../shared/text/tinystories_head.txt";
+  const std::string prompt = test::temp_path("plan-prompt.txt");
+  std::ofstream(prompt, std::ios::binary) << text;
   for (const Case& c : cases) {
-    if (!test::shared_exists(c.model)) continue;
-    const std::string path = test::shared_path(c.model);
+    const std::string path = test::temp_path(c.shape + "-" + c.type + ".gguf");
+    const auto synth = test::run_cli("synth --shape " + c.shape + " --type " + c.type + " --layers 2 -o " + path);
+    ASSERT_EQ(synth.exit_code, 0) << synth.err;
     const auto kv = c.kv == "f32" ? Type::F32 : c.kv == "f16" ? Type::F16 : Type::Q8_0;
     const Plan plan = make_plan(layout_from_gguf(gguf::File::open(path)), {.n_ctx = c.n_ctx, .kv_type = kv});
-    const uint64_t measured = peak_rss_of({TANDEM_CLI, "run", "-m", path, "-p", "Once upon a time", "-n", "32",
-                                           "-c", std::to_string(c.n_ctx), "--kv-type", c.kv, "-t", "2", "--temp", "0"});
-    ASSERT_GT(measured, 0u) << "tandem run failed for " << c.model;
+    const uint64_t measured = peak_rss_of({TANDEM_CLI, "run", "-m", path, "-f", prompt, "-n", "16", "--ignore-eos",
+                                           "-c", std::to_string(c.n_ctx), "--kv-type", c.kv, "-t", "2"});
+    ASSERT_GT(measured, 0u) << "tandem run failed for " << c.shape;
     const double error = 100.0 * (double(plan.total_bytes) - double(measured)) / double(measured);
-    std::printf("  %-40s ctx %d kv %-4s predicted %s measured %s error %+.1f%%\n", c.model.c_str(), c.n_ctx,
-                c.kv.c_str(), human_bytes(plan.total_bytes).c_str(), human_bytes(measured).c_str(), error);
-    EXPECT_LT(std::abs(error), 50.0) << c.model;
+    std::printf("  %s %-6s ctx %d kv %-4s predicted %s measured %s error %+.2f%%\n", c.shape.c_str(), c.type.c_str(),
+                c.n_ctx, c.kv.c_str(), human_bytes(plan.total_bytes).c_str(), human_bytes(measured).c_str(), error);
+    EXPECT_GE(plan.total_bytes, measured) << c.shape << " " << c.type;
+    EXPECT_LE(error, 5.0) << c.shape << " " << c.type;
   }
 }
 

@@ -1,5 +1,5 @@
-// dot_row against sum(dequantize_row(w) * x) on random blocks of every computable
-// type, block sizes against the type table, and errors for unsupported types.
+// Every decoder and dot_row against blocks with known values (support/known_blocks.h), for
+// every computable type; block sizes against the type table; errors for unsupported types.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,6 +12,7 @@
 #include "core/half.h"
 #include "quant/blocks.h"
 #include "quant/reference.h"
+#include "support/known_blocks.h"
 
 namespace tandem::quant {
 namespace {
@@ -73,27 +74,40 @@ TEST(QuantReference, BlockSizesMatchTypeTable) {
   }
 }
 
-TEST(QuantReference, DotRowMatchesDequantizedSum) {
+// Every decoder against rows whose values are known (support/known_blocks.h writes the bytes
+// from the GGUF layouts), exactly: no decoder checks itself.
+TEST(QuantReference, DequantizeGivesTheKnownValues) {
+  for (Type type : test::known_row_types()) {
+    const int64_t block_elems = traits(type).block_elems;
+    const int n_blocks = block_elems == 1 ? 256 : 5;
+    const test::KnownRow row = test::known_row(type, n_blocks, 17 + uint32_t(type));
+    std::vector<float> out(row.values.size(), -12345.0f);
+    dequantize_row(type, row.bytes.data(), out.data(), int64_t(out.size()));
+    for (size_t i = 0; i < out.size(); i++) ASSERT_EQ(out[i], row.values[i]) << type_name(type) << " element " << i;
+  }
+}
+
+// dot_row against the known values' sum in double: the dot's own decoding and arithmetic
+// are checked, not compared with dequantize_row (which shares its decoder).
+TEST(QuantReference, DotRowMatchesTheKnownValuesSum) {
   std::mt19937 rng(42);
   std::normal_distribution<float> activation(0.0f, 1.0f);
-  for (const Layout& layout : layouts()) {
-    const int64_t block_elems = traits(layout.type).block_elems;
+  for (Type type : test::known_row_types()) {
+    const int64_t block_elems = traits(type).block_elems;
     // Rows of 1, 3 and 8 blocks; the float types get the same element counts as the K-quants.
     for (int64_t blocks : {1, 3, 8}) {
       const int64_t n = block_elems == 1 ? blocks * 256 : blocks * block_elems;
-      const auto row = random_row(layout, n / block_elems, rng);
-      std::vector<float> x(n), w(n);
+      const test::KnownRow row = test::known_row(type, int(n / block_elems), uint32_t(rng()));
+      std::vector<float> x(n);
       for (auto& v : x) v = activation(rng);
-      dequantize_row(layout.type, row.data(), w.data(), n);
       double expected = 0.0, magnitude = 0.0;
       for (int64_t i = 0; i < n; i++) {
-        ASSERT_TRUE(std::isfinite(w[i])) << type_name(layout.type);
-        expected += double(w[i]) * x[i];
-        magnitude += std::fabs(double(w[i]) * x[i]);
+        expected += double(row.values[i]) * x[i];
+        magnitude += std::fabs(double(row.values[i]) * x[i]);
       }
-      const float got = dot_row(layout.type, row.data(), x.data(), n);
-      EXPECT_GT(magnitude, 0.0) << type_name(layout.type);
-      EXPECT_NEAR(got, expected, 1e-5 * magnitude + 1e-30) << type_name(layout.type) << " n=" << n;
+      const float got = dot_row(type, row.bytes.data(), x.data(), n);
+      EXPECT_GT(magnitude, 0.0) << type_name(type);
+      EXPECT_NEAR(got, expected, 1e-5 * magnitude + 1e-30) << type_name(type) << " n=" << n;
     }
   }
 }

@@ -1,6 +1,7 @@
 // K-quant reference quantizers: byte-identical to what llama-quantize wrote for the
-// conformance models (no importance matrix), and bounded round-trip error per type
-// on random Gaussian rows.
+// conformance models (no importance matrix), and a round-trip error on random Gaussian
+// rows no larger than llama.cpp's own (the peer's ggml; every type's bytes against it:
+// quantize_peer_test).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "gguf/file.h"
 #include "quant/quantize.h"
 #include "quant/reference.h"
+#include "support/ggml_peer.h"
 #include "support/test_paths.h"
 
 namespace tandem::quant {
@@ -40,26 +42,25 @@ double relative_rms_error(Type type, const std::vector<float>& x) {
   return std::sqrt(err / norm);
 }
 
-// Bounds sit ~10% above what these quantizers (and so ggml's reference ones, which they
-// match byte for byte) reach on 16384 N(0,1) values: Q2_K 0.297, Q3_K 0.152, Q4_K 0.071,
+// The round-trip error of each type on 16384 N(0,1) values is bounded by llama.cpp's own
+// quantizer and decoder on the same values (the peer's libggml-base: what llama-quantize
+// writes), not by a figure fitted to ours. Measured: Q2_K 0.297, Q3_K 0.152, Q4_K 0.071,
 // Q5_K 0.036, Q6_K 0.018, Q4_0 0.087, Q4_1 0.078, Q5_0 0.043, Q5_1 0.038, Q8_0 0.0054.
-struct Bound {
-  Type type;
-  double max_relative_rms;
-};
-constexpr Bound kBounds[] = {
-    {Type::Q2_K, 0.33}, {Type::Q3_K, 0.167}, {Type::Q4_K, 0.079}, {Type::Q5_K, 0.040}, {Type::Q6_K, 0.0195},
-    {Type::Q4_0, 0.095}, {Type::Q4_1, 0.086}, {Type::Q5_0, 0.047}, {Type::Q5_1, 0.0415}, {Type::Q8_0, 0.006},
-};
-
-TEST(KQuantRoundTrip, GaussianRowsStayWithinPerTypeBounds) {
+TEST(KQuantRoundTrip, GaussianRowsAreNoWorseThanLlamaQuantize) {
   const auto x = gaussian_rows(256 * 64, 1234);
-  for (const Bound& b : kBounds) {
-    const double e = relative_rms_error(b.type, x);
-    EXPECT_LT(e, b.max_relative_rms) << type_name(b.type);
-    EXPECT_GT(e, 0.0) << type_name(b.type);
-    std::printf("  %-5s relative RMS error %.4f (bound %.4f)\n", std::string(type_name(b.type)).c_str(), e,
-                b.max_relative_rms);
+  const test::GgmlPeer& peer = test::GgmlPeer::get();
+  for (Type type : {Type::Q2_K, Type::Q3_K, Type::Q4_K, Type::Q5_K, Type::Q6_K, Type::Q4_0, Type::Q4_1, Type::Q5_0,
+                    Type::Q5_1, Type::Q8_0}) {
+    const double e = relative_rms_error(type, x);
+    const auto theirs = peer.quantize(type, x.data(), 1, int64_t(x.size()));
+    std::vector<float> back(x.size());
+    peer.dequantize_row(type, theirs.data(), back.data(), int64_t(x.size()));
+    double err = 0, norm = 0;
+    for (size_t i = 0; i < x.size(); i++) err += double(x[i] - back[i]) * (x[i] - back[i]), norm += double(x[i]) * x[i];
+    const double bound = std::sqrt(err / norm);
+    EXPECT_LE(e, bound * (1 + 1e-9)) << type_name(type);
+    EXPECT_GT(e, 0.0) << type_name(type);
+    std::printf("  %-5s relative RMS error %.4f (llama.cpp's %.4f)\n", std::string(type_name(type)).c_str(), e, bound);
   }
 }
 
@@ -120,7 +121,6 @@ class LlamaCppBytes : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(LlamaCppBytes, Q4_K_M_TensorsAreByteIdentical) {
   const std::string arch = GetParam();
-  if (!test::shared_exists("conformance/" + arch + "/model-F32.gguf")) GTEST_SKIP() << "no F32 model for " << arch;
   const Compared c = compare_with_llama_cpp(arch, "model-Q4_K_M.gguf");
   EXPECT_GT(c.tensors, 0);
   EXPECT_EQ(c.identical, c.tensors) << "first mismatch: " << c.first_mismatch;
@@ -128,7 +128,6 @@ TEST_P(LlamaCppBytes, Q4_K_M_TensorsAreByteIdentical) {
 
 TEST_P(LlamaCppBytes, Q4_0_OutputQ6_K_IsByteIdentical) {
   const std::string arch = GetParam();
-  if (!test::shared_exists("conformance/" + arch + "/model-F32.gguf")) GTEST_SKIP() << "no F32 model for " << arch;
   const Compared c = compare_with_llama_cpp(arch, "model-Q4_0.gguf");
   EXPECT_EQ(c.tensors, 1);  // the output matrix (or the tied embedding)
   EXPECT_EQ(c.identical, c.tensors) << "first mismatch: " << c.first_mismatch;

@@ -16,18 +16,20 @@ namespace {
 
 class SessionTest : public ::testing::Test {
  protected:
-  // Loaded once for the suite; while the model or tokenizer code is still a stub
-  // the tests skip and say why.
+  // Loaded once for the suite. A model, tokenizer or golden that cannot be read fails
+  // every test with the reason (a skip would count as a pass in ctest).
   static void SetUpTestSuite() {
     try {
       model_ = model::Model::load(test::shared_path("models/stories260K.gguf"));
       tokenizer_ = tokenizer::Tokenizer::from_gguf(model_->file()).release();
-      std::ifstream golden_file(test::shared_path("models/stories260K.greedy.json"));
+      const std::string golden_path = test::shared_path("models/stories260K.greedy.json");
+      std::ifstream golden_file(golden_path);
+      if (!golden_file) throw std::runtime_error("cannot open " + golden_path);
       const nlohmann::json golden = nlohmann::json::parse(golden_file);
       golden_ids_ = golden.at("generated_ids").get<std::vector<int32_t>>();
       golden_text_ = golden.at("text").get<std::string>();
     } catch (const std::exception& error) {
-      skip_reason_ = error.what();
+      setup_error_ = error.what();
     }
   }
   static void TearDownTestSuite() {
@@ -36,7 +38,7 @@ class SessionTest : public ::testing::Test {
     model_.reset();
   }
   void SetUp() override {
-    if (!skip_reason_.empty()) GTEST_SKIP() << "model not loadable yet: " << skip_reason_;
+    ASSERT_TRUE(setup_error_.empty()) << "cannot load stories260K or its golden from ../shared: " << setup_error_;
   }
 
   static Session make_session(int n_ctx = 0) {
@@ -61,7 +63,7 @@ class SessionTest : public ::testing::Test {
   static inline tokenizer::Tokenizer* tokenizer_ = nullptr;
   static inline std::vector<int32_t> golden_ids_;
   static inline std::string golden_text_;
-  static inline std::string skip_reason_;
+  static inline std::string setup_error_;
 };
 
 TEST_F(SessionTest, GreedyFromBosReproducesTheGolden) {
