@@ -70,7 +70,7 @@ TEST(OpenAiChatRequest, PromptIsTheTemplatesRenderingWrittenOutByHand) {
   EXPECT_EQ(qwen().tokenizer->decode(ids, true), expected);
   EXPECT_EQ(r.endpoint, Endpoint::ChatCompletions);
   EXPECT_FALSE(r.stream);
-  EXPECT_EQ(r.generation.top_logprobs, -1);
+  EXPECT_EQ(r.generation.options.top_logprobs, -1);
 }
 
 TEST(OpenAiChatRequest, SystemDeveloperAssistantAndTextParts) {
@@ -93,7 +93,7 @@ TEST(OpenAiChatRequest, SystemDeveloperAssistantAndTextParts) {
   EXPECT_EQ(o.sampling.seed, 3u);
   EXPECT_TRUE(r.stream);
   EXPECT_TRUE(r.include_usage);
-  EXPECT_EQ(r.generation.top_logprobs, 2);
+  EXPECT_EQ(r.generation.options.top_logprobs, 2);
 }
 
 TEST(OpenAiCompletionRequest, PromptsAsTextIdsAndOneStringArray) {
@@ -102,7 +102,7 @@ TEST(OpenAiCompletionRequest, PromptsAsTextIdsAndOneStringArray) {
   EXPECT_EQ(text.generation.prompt, tok.encode("Once upon a time", true, false));
   EXPECT_EQ(text.generation.prompt.front(), tok.bos());
   EXPECT_EQ(text.echo, "Once upon a time");
-  EXPECT_EQ(text.generation.top_logprobs, 3);
+  EXPECT_EQ(text.generation.options.top_logprobs, 3);
   EXPECT_EQ(completion(R"({"prompt":["Once upon a time"]})").generation.prompt, text.generation.prompt);
   EXPECT_EQ(completion(R"({"prompt":[1,403,407]})").generation.prompt, (std::vector<int32_t>{1, 403, 407}));
   EXPECT_EQ(completion(R"({"prompt":"x","max_tokens":null,"stop":null})").generation.options.max_tokens, -1);
