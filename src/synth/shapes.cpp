@@ -1,8 +1,13 @@
 #include "synth/shapes.h"
 
+#include "core/error.h"
+#include "model/arch.h"
+
 namespace tandem::synth {
 
 // From each model's config.json (Hugging Face), as llama.cpp's converter maps it.
+// Layer counts and widths agree with the type switches of the reference's loaders
+// (src/models/<arch>.cpp: e.g. qwen3 28 layers x 1024 = 0.6B, gemma3 26 = 1B).
 const std::vector<ModelShape>& all_shapes() {
   static const std::vector<ModelShape> shapes = {
       // name             arch      vocab   embd  layer head kv hdim  ff     ctx     rope_base  eps   tied   bias   l3rope window vocab
@@ -24,6 +29,58 @@ const ModelShape* find_shape(std::string_view name) {
   for (const auto& s : all_shapes())
     if (s.name == name) return &s;
   return nullptr;
+}
+
+std::vector<ShapeTensor> shape_tensors(const ModelShape& s, int n_layer, int n_vocab) {
+  const model::Arch* arch = model::find_arch(s.arch);
+  if (!arch) fail("shape '", s.name, "' uses architecture '", s.arch, "', which Tandem does not know");
+  const uint64_t d = s.n_embd, dq = (uint64_t)s.n_head * s.dim_head(), dkv = (uint64_t)s.n_head_kv * s.dim_head(),
+                 ff = s.n_ff, hd = s.dim_head(), vocab = n_vocab;
+  std::vector<ShapeTensor> t;
+  auto add = [&](std::string name, TensorKind kind, int layer, std::vector<uint64_t> dims) {
+    t.push_back({std::move(name), kind, layer, std::move(dims)});
+  };
+  add("token_embd.weight", TensorKind::TokenEmbd, 0, {d, vocab});
+  if (s.llama3_rope) add("rope_freqs.weight", TensorKind::RopeFreqs, 0, {(uint64_t)s.dim_rope() / 2});
+  if (s.longrope_ctx) {
+    add("rope_factors_long.weight", TensorKind::RopeFactorsLong, 0, {(uint64_t)s.dim_rope() / 2});
+    add("rope_factors_short.weight", TensorKind::RopeFactorsShort, 0, {(uint64_t)s.dim_rope() / 2});
+  }
+  for (int i = 0; i < n_layer; i++) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    add(p + "attn_norm.weight", TensorKind::Norm, i, {d});
+    if (arch->fused_qkv) {
+      add(p + "attn_qkv.weight", TensorKind::AttnQKV, i, {d, dq + 2 * dkv});
+      if (s.qkv_bias) add(p + "attn_qkv.bias", TensorKind::Bias, i, {dq + 2 * dkv});
+    } else {
+      add(p + "attn_q.weight", TensorKind::AttnQ, i, {d, dq});
+      add(p + "attn_k.weight", TensorKind::AttnK, i, {d, dkv});
+      add(p + "attn_v.weight", TensorKind::AttnV, i, {d, dkv});
+      if (s.qkv_bias) {
+        add(p + "attn_q.bias", TensorKind::Bias, i, {dq});
+        add(p + "attn_k.bias", TensorKind::Bias, i, {dkv});
+        add(p + "attn_v.bias", TensorKind::Bias, i, {dkv});
+      }
+    }
+    if (arch->qk_norm) {
+      add(p + "attn_q_norm.weight", TensorKind::Norm, i, {hd});
+      add(p + "attn_k_norm.weight", TensorKind::Norm, i, {hd});
+    }
+    add(p + "attn_output.weight", TensorKind::AttnOutput, i, {dq, d});
+    if (arch->post_norms) add(p + "post_attention_norm.weight", TensorKind::Norm, i, {d});
+    add(p + "ffn_norm.weight", TensorKind::Norm, i, {d});
+    if (arch->fused_gate_up) {
+      add(p + "ffn_up.weight", TensorKind::FfnUp, i, {d, 2 * ff});
+    } else {
+      add(p + "ffn_gate.weight", TensorKind::FfnGate, i, {d, ff});
+      add(p + "ffn_up.weight", TensorKind::FfnUp, i, {d, ff});
+    }
+    add(p + "ffn_down.weight", TensorKind::FfnDown, i, {ff, d});
+    if (arch->post_norms) add(p + "post_ffw_norm.weight", TensorKind::Norm, i, {d});
+  }
+  add("output_norm.weight", TensorKind::OutputNorm, 0, {d});
+  if (!s.tied_output) add("output.weight", TensorKind::Output, 0, {d, vocab});
+  return t;
 }
 
 }  // namespace tandem::synth
