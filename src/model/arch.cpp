@@ -14,6 +14,7 @@ constexpr std::array kArchs = {
     Arch{.name = "llama"},
     Arch{.name = "mistral"},
     Arch{.name = "qwen2", .rope = RopeStyle::Halves},
+    Arch{.name = "qwen3", .rope = RopeStyle::Halves, .qk_norm = true},
     Arch{.name = "phi3", .rope = RopeStyle::Halves, .fused_qkv = true, .fused_gate_up = true,
          .sliding_window = SlidingWindow::AllLayers},
     Arch{.name = "gemma2", .rope = RopeStyle::Halves, .activation = Activation::GeluTanh, .post_norms = true,
