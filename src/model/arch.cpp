@@ -21,6 +21,10 @@ constexpr std::array kArchs = {
          .scales = StreamScales::SqrtEmbd, .attn_soft_cap = true, .final_soft_cap = true,
          .final_soft_cap_default = 30.0f, .sliding_window = SlidingWindow::Periodic, .swa_period = 2,
          .wide_query_scale_layers = 46},
+    Arch{.name = "gemma3", .rope = RopeStyle::Halves, .activation = Activation::GeluTanh, .qk_norm = true,
+         .post_norms = true, .scales = StreamScales::SqrtEmbd, .final_soft_cap = true,
+         .sliding_window = SlidingWindow::Periodic, .swa_period = 6, .local_rope = true,
+         .wide_query_scale_layers = 62},
 };
 
 }  // namespace
