@@ -25,6 +25,7 @@ constexpr std::array kArchs = {
          .post_norms = true, .scales = StreamScales::SqrtEmbd, .final_soft_cap = true,
          .sliding_window = SlidingWindow::Periodic, .swa_period = 6, .local_rope = true,
          .wide_query_scale_layers = 62},
+    Arch{.name = "smollm3", .no_rope_every = 4},
 };
 
 }  // namespace
