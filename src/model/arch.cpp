@@ -26,6 +26,7 @@ constexpr std::array kArchs = {
          .sliding_window = SlidingWindow::Periodic, .swa_period = 6, .local_rope = true,
          .wide_query_scale_layers = 62},
     Arch{.name = "smollm3", .no_rope_every = 4},
+    Arch{.name = "minicpm", .scales = StreamScales::Mup},
 };
 
 }  // namespace
