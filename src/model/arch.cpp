@@ -27,6 +27,8 @@ constexpr std::array kArchs = {
          .wide_query_scale_layers = 62},
     Arch{.name = "smollm3", .no_rope_every = 4},
     Arch{.name = "minicpm", .scales = StreamScales::Mup},
+    Arch{.name = "glm4", .fused_gate_up = true, .post_norms = true},
+    Arch{.name = "chatglm", .fused_qkv = true, .fused_gate_up = true},
 };
 
 }  // namespace
