@@ -6,10 +6,12 @@
 //     One llama_decode of the whole prompt (logits of every position), then N_GEN (24)
 //     greedy steps, one token per llama_decode; writes ../shared/conformance's
 //     "llamacpp-golden-v1" JSON and the raw float32 logits of the last prompt position.
-//   golden_dump tokenize VOCAB.gguf INP OUT
+//   golden_dump tokenize VOCAB.gguf INP OUT [KEY=str:VALUE ...]
 //     Token ids of each string of INP (separated by "\n__ggml_vocab_test__\n"), no BOS/EOS,
 //     control-token text not parsed: one line per string, each id preceded by a space
 //     (the .inp/.out convention of llama.cpp's test-tokenizer-0 and ../shared/tokenizers).
+//     Metadata overrides (llama.cpp's kv_overrides) let one real vocabulary run under another
+//     family's pre-tokenizer or flags, e.g. tokenizer.ggml.pre=str:gpt-4o.
 //
 // Settings are those of ../shared/conformance/README.md: CPU, 1 thread, n_ctx 512, one
 // ubatch of 512, F32 KV cache, no flash attention, argmax with ties to the lowest id.
@@ -229,10 +231,30 @@ void quiet_log(ggml_log_level level, const char* text, void*) {
   if (level == GGML_LOG_LEVEL_ERROR) std::fputs(text, stderr);
 }
 
-llama_model* load(const std::string& path, bool vocab_only) {
+// KEY=str:VALUE, KEY=bool:true|false, KEY=int:N: metadata as llama.cpp's kv_overrides see it.
+std::vector<llama_model_kv_override> parse_overrides(const std::vector<std::string>& specs) {
+  std::vector<llama_model_kv_override> out;
+  for (const std::string& spec : specs) {
+    const size_t eq = spec.find('='), colon = spec.find(':', eq);
+    if (eq == std::string::npos || colon == std::string::npos || eq >= 127) die("bad override '" + spec + "'");
+    llama_model_kv_override o{};
+    std::snprintf(o.key, sizeof o.key, "%s", spec.substr(0, eq).c_str());
+    const std::string type = spec.substr(eq + 1, colon - eq - 1), value = spec.substr(colon + 1);
+    if (type == "str") o.tag = LLAMA_KV_OVERRIDE_TYPE_STR, std::snprintf(o.val_str, sizeof o.val_str, "%s", value.c_str());
+    else if (type == "bool") o.tag = LLAMA_KV_OVERRIDE_TYPE_BOOL, o.val_bool = value == "true";
+    else if (type == "int") o.tag = LLAMA_KV_OVERRIDE_TYPE_INT, o.val_i64 = std::stoll(value);
+    else die("bad override type in '" + spec + "' (str, bool, int)");
+    out.push_back(o);
+  }
+  out.emplace_back();  // key[0] == 0 ends the list
+  return out;
+}
+
+llama_model* load(const std::string& path, bool vocab_only, const std::vector<llama_model_kv_override>* overrides = nullptr) {
   llama_model_params mp = llama_model_default_params();
   mp.n_gpu_layers = 0;
   mp.vocab_only = vocab_only;
+  if (overrides) mp.kv_overrides = overrides->data();
   llama_model* model = llama_model_load_from_file(path.c_str(), mp);
   if (!model) die("llama.cpp could not load " + path);
   return model;
@@ -424,8 +446,10 @@ int cmd_logits(const std::string& model_path, const std::string& prompt_path, co
   return 0;
 }
 
-int cmd_tokenize(const std::string& vocab_path, const std::string& inp_path, const std::string& out_path) {
-  llama_model* model = load(vocab_path, true);
+int cmd_tokenize(const std::string& vocab_path, const std::string& inp_path, const std::string& out_path,
+                 const std::vector<std::string>& override_specs) {
+  const std::vector<llama_model_kv_override> overrides = parse_overrides(override_specs);
+  llama_model* model = load(vocab_path, true, &overrides);
   const llama_vocab* vocab = llama_model_get_vocab(model);
   const std::string raw = read_file(inp_path);
   const std::string sep = "\n__ggml_vocab_test__\n";
@@ -457,9 +481,9 @@ int main(int argc, char** argv) {
   const std::string cmd = argc > 1 ? argv[1] : "";
   if (cmd == "logits" && (argc == 6 || argc == 7))
     return cmd_logits(argv[2], argv[3], argv[4], argv[5], argc == 7 ? std::atoi(argv[6]) : 24);
-  if (cmd == "tokenize" && argc == 5) return cmd_tokenize(argv[2], argv[3], argv[4]);
+  if (cmd == "tokenize" && argc >= 5) return cmd_tokenize(argv[2], argv[3], argv[4], std::vector<std::string>(argv + 5, argv + argc));
   std::fprintf(stderr,
                "usage: golden_dump logits MODEL.gguf PROMPT_FILE OUT.json LOGITS.f32 [N_GEN]\n"
-               "       golden_dump tokenize VOCAB.gguf INP OUT\n");
+               "       golden_dump tokenize VOCAB.gguf INP OUT [KEY=str:VALUE|KEY=bool:true|KEY=int:N ...]\n");
   return 2;
 }
