@@ -21,6 +21,21 @@ const std::vector<ModelShape>& all_shapes() {
       {"phi-3-mini",     "phi3",   32064,  3072, 32,  32, 32, 0,   8192,  4096,   10000.0f,  1e-5f, false, false, false, 2047, "phi-3"},
       {"llama-2-7b",     "llama",  32000,  4096, 32,  32, 32, 0,   11008, 4096,   10000.0f,  1e-5f, false, false, false, 0,    "llama-spm"},
       {"llama-2-13b",    "llama",  32000,  5120, 40,  40, 40, 0,   13824, 4096,   10000.0f,  1e-5f, false, false, false, 0,    "llama-spm"},
+      // Issue 19's families. Gemma 3: five local layers (window 512 / 1024, rope base 10000)
+      // per global one (base 1e6; the 4B scales global positions by 8). GLM-4 and Phi-4-mini
+      // rotate part of each head (64 of 128, 96 of 128). The qwen2 vocab file shares Qwen3's
+      // byte-level BPE (Qwen3 adds a few special tokens).
+      //                                                                                                                           rope  rope  long
+      // name             arch      vocab   embd  layer head kv hdim  ff     ctx     rope_base  eps   tied   bias   l3rope window vocab  dims  scale ctx
+      {"qwen3-0.6b",     "qwen3",  151936, 1024, 28,  16, 8,  128, 3072,  40960,  1000000.0f, 1e-6f, true,  false, false, 0,    "qwen2"},
+      {"qwen3-4b",       "qwen3",  151936, 2560, 36,  32, 8,  128, 9728,  40960,  1000000.0f, 1e-6f, true,  false, false, 0,    "qwen2"},
+      {"qwen3-8b",       "qwen3",  151936, 4096, 36,  32, 8,  128, 12288, 40960,  1000000.0f, 1e-6f, false, false, false, 0,    "qwen2"},
+      {"gemma3-1b",      "gemma3", 262144, 1152, 26,  4,  1,  256, 6912,  32768,  1000000.0f, 1e-6f, true,  false, false, 512,  ""},
+      {"gemma3-4b",      "gemma3", 262208, 2560, 34,  8,  4,  256, 10240, 131072, 1000000.0f, 1e-6f, true,  false, false, 1024, "",    0,    8.0f},
+      {"minicpm-2b",     "minicpm", 122753, 2304, 40, 36, 36, 0,   5760,  4096,   10000.0f,  1e-5f, true,  false, false, 0,    ""},
+      {"smollm3-3b",     "smollm3", 128256, 2048, 36, 16, 4,  0,   11008, 65536,  5000000.0f, 1e-6f, true, false, false, 0,    "llama-bpe"},
+      {"glm4-9b",        "glm4",   151552, 4096, 40,  32, 2,  128, 13696, 32768,  10000.0f,  1e-5f, false, true,  false, 0,    "",    64},
+      {"phi-4-mini",     "phi3",   200064, 3072, 32,  24, 8,  128, 8192,  131072, 10000.0f,  1e-5f, true,  false, false, 0,    "",    96,   0,    4096},
   };
   return shapes;
 }
