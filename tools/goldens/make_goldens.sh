@@ -34,7 +34,7 @@ for name in "${names[@]}"; do
   dir=tests/data/goldens/$name
   spec=$dir/spec.json
   [[ -f $spec ]] || { echo "make_goldens: $spec not found" >&2; exit 1; }
-  # Which types and prompts: "goldens": {"F32": [1,2,3], "Q8_0": [1,2]} in the spec.
+  # Which types and prompts: "goldens": {"F32": [1,2,3], "Q8_0": [1,2], "deq_Q8_0": [1]} in the spec.
   mapfile -t jobs < <(/usr/bin/python3 -c '
 import json, sys
 spec = json.load(open(sys.argv[1]))
@@ -44,14 +44,35 @@ for q, prompts in spec.get("goldens", {"F32": [1, 2, 3]}).items():
   "$TANDEM" synth --spec "$spec" --type F32 -o "$dir/model-F32.gguf" -t 1
   for job in "${jobs[@]}"; do
     read -r q p <<<"$job"
-    model=$dir/model-$q.gguf
+    base=${q#deq_}  # deq_<TYPE>: the <TYPE> file's weights dequantized to F32 (not kept)
+    model=$dir/model-$base.gguf
     if [[ ! -f $model ]]; then
       # llama-quantize with its defaults (no imatrix), one thread: the per-tensor mix is llama.cpp's own.
-      "$QUANTIZE" "$dir/model-F32.gguf" "$model" "$q" 1 > "$dir/quantize-$q.log" 2>&1 ||
-        { cat "$dir/quantize-$q.log" >&2; exit 1; }
-      sed -i -e "s|$PWD/||g" -e "/ time = /d" "$dir/quantize-$q.log"  # no timings: reruns are byte-identical
+      "$QUANTIZE" "$dir/model-F32.gguf" "$model" "$base" 1 > "$dir/quantize-$base.log" 2>&1 ||
+        { cat "$dir/quantize-$base.log" >&2; exit 1; }
+      sed -i -e "s|$PWD/||g" -e "/ time = /d" "$dir/quantize-$base.log"  # no timings: reruns are byte-identical
     fi
-    "$DUMP" logits "$model" "$PROMPTS/prompt$p.txt" "$dir/golden-$q-prompt$p.json" "$dir/logits-$q-prompt$p.f32"
-    echo "$dir/golden-$q-prompt$p.json"
+    json=$dir/golden-$q-prompt$p.json
+    if [[ $q == deq_* ]]; then
+      deq=$dir/model-$q.gguf
+      PYTHONPATH=$REF/gguf-py /usr/bin/python3 tools/goldens/dequantize.py "$model" "$deq"
+      "$DUMP" logits "$deq" "$PROMPTS/prompt$p.txt" "$json" "$dir/logits-$q-prompt$p.f32"
+      rm -f "$deq"
+      # As ../shared/conformance: the golden names the file its weights came from.
+      /usr/bin/python3 -c '
+import hashlib, sys
+json_path, model = sys.argv[1], sys.argv[2]
+digest = hashlib.sha256(open(model, "rb").read()).hexdigest()
+name = model.rsplit("/", 1)[-1]
+line = ("  \"dequantized_from\": {\"file\": \"%s\", \"sha256\": \"%s\", \"tool\": \"tools/goldens/dequantize.py "
+        "(gguf-py quants.dequantize of the reference)\", \"shipped\": false},\n" % (name, digest))
+text = open(json_path).read().split("\n")
+at = next(i for i, l in enumerate(text) if l.startswith("  \"model_size_bytes\""))
+open(json_path, "w").write("\n".join(text[:at + 1]) + "\n" + line + "\n".join(text[at + 1:]))
+' "$json" "$model"
+    else
+      "$DUMP" logits "$model" "$PROMPTS/prompt$p.txt" "$json" "$dir/logits-$q-prompt$p.f32"
+    fi
+    echo "$json"
   done
 done
