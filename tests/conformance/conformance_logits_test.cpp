@@ -18,9 +18,9 @@
 #include <map>
 
 #include "conformance/golden.h"
-#include "conformance/repo_goldens.h"
 #include "kernels/dispatch.h"
 #include "model/context.h"
+#include "conformance/repo_goldens.h"  // the repository's own goldens (RepoGolden below)
 
 using namespace tandem;
 
