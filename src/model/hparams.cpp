@@ -78,18 +78,31 @@ HParams HParams::from_gguf(const gguf::File& f) {
   h.n_ctx_train = find_int("context_length", 2048);
   if (h.n_head <= 0 || h.n_head_kv <= 0 || h.n_head % h.n_head_kv != 0)
     fail("'", f.path(), "': head_count ", h.n_head, " must be a positive multiple of head_count_kv ", h.n_head_kv);
+  // Widths far beyond any model would overflow the products the forward pass sizes buffers with;
+  // more blocks than the file has tensors cannot be bound.
+  constexpr int kMaxWidth = 1 << 20, kMaxHeads = 1 << 12;
+  if (h.n_embd > kMaxWidth || h.n_ff > kMaxWidth || h.n_head > kMaxHeads)
+    fail("'", f.path(), "': hyper-parameters out of range (embedding_length ", h.n_embd, ", feed_forward_length ", h.n_ff,
+         ", head_count ", h.n_head, ")");
+  if (h.n_layer > (int)f.tensors().size())
+    fail("'", f.path(), "': block_count ", h.n_layer, " exceeds the ", f.tensors().size(), " tensors in the file");
   h.head_dim = find_int("attention.key_length", h.n_embd / h.n_head);
+  if (h.head_dim > kMaxWidth / kMaxHeads)
+    fail("'", f.path(), "': key_length ", h.head_dim, " is out of range (at most ", kMaxWidth / kMaxHeads, ")");
   int value_dim = find_int("attention.value_length", h.head_dim);
   if (value_dim != h.head_dim) fail("'", f.path(), "': key_length ", h.head_dim, " != value_length ", value_dim, " is not supported");
   h.norm_eps = find_float("attention.layer_norm_rms_epsilon", 1e-5f);
   h.rope_dims = find_int("rope.dimension_count", h.head_dim);
-  if (h.n_embd <= 0 || h.n_layer <= 0 || h.n_ff <= 0 || h.head_dim <= 0 || h.rope_dims > h.head_dim || h.rope_dims % 2)
+  if (h.n_embd <= 0 || h.n_layer <= 0 || h.n_ff <= 0 || h.head_dim <= 0 || h.rope_dims < 0 || h.rope_dims > h.head_dim ||
+      h.rope_dims % 2)
     fail("'", f.path(), "': inconsistent hyper-parameters (embedding_length ", h.n_embd, ", block_count ", h.n_layer,
          ", feed_forward_length ", h.n_ff, ", head_dim ", h.head_dim, ", rope dims ", h.rope_dims, ")");
 
   // Rotary embeddings, as llama.cpp reads them: the scaling factor applies unless the
   // type is "none"; YaRN also blends per pair; "longrope" is the factor tensors (weights).
   h.rope.base = find_float("rope.freq_base", 10000.0f);
+  if (!(h.rope.base > 0.0f) || !std::isfinite(h.rope.base))
+    fail("'", f.path(), "': ", p, "rope.freq_base must be a positive number, got ", h.rope.base);
   h.n_ctx_orig = find_int("rope.scaling.original_context_length", h.n_ctx_train);
   const std::string scaling = f.find_string(p + "rope.scaling.type").value_or("linear");
   if (scaling != "none" && scaling != "linear" && scaling != "yarn" && scaling != "longrope")
@@ -109,7 +122,11 @@ HParams HParams::from_gguf(const gguf::File& f) {
   if (h.sliding_window > 0) h.local_layers = local_layer_flags(f, p, arch, h.n_layer);
   else h.local_layers.assign(h.n_layer, 0);
   h.rope_local = h.rope;
-  if (arch.local_rope) h.rope_local = RopeParams{.base = find_float("rope.freq_base_swa", 10000.0f)};
+  if (arch.local_rope) {
+    h.rope_local = RopeParams{.base = find_float("rope.freq_base_swa", 10000.0f)};
+    if (!(h.rope_local.base > 0.0f) || !std::isfinite(h.rope_local.base))
+      fail("'", f.path(), "': ", p, "rope.freq_base_swa must be a positive number, got ", h.rope_local.base);
+  }
 
   h.query_scale = 1.0f / std::sqrt((float)h.head_dim);
   if (arch.wide_query_scale_layers && h.n_layer == arch.wide_query_scale_layers)
