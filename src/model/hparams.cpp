@@ -93,7 +93,7 @@ HParams HParams::from_gguf(const gguf::File& f) {
   if (value_dim != h.head_dim) fail("'", f.path(), "': key_length ", h.head_dim, " != value_length ", value_dim, " is not supported");
   h.norm_eps = find_float("attention.layer_norm_rms_epsilon", 1e-5f);
   h.rope_dims = find_int("rope.dimension_count", h.head_dim);
-  if (h.n_embd <= 0 || h.n_layer <= 0 || h.n_ff <= 0 || h.head_dim <= 0 || h.rope_dims < 0 || h.rope_dims > h.head_dim ||
+  if (h.n_embd <= 0 || h.n_layer <= 0 || h.n_ff <= 0 || h.head_dim <= 0 || h.rope_dims <= 0 || h.rope_dims > h.head_dim ||
       h.rope_dims % 2)
     fail("'", f.path(), "': inconsistent hyper-parameters (embedding_length ", h.n_embd, ", block_count ", h.n_layer,
          ", feed_forward_length ", h.n_ff, ", head_dim ", h.head_dim, ", rope dims ", h.rope_dims, ")");

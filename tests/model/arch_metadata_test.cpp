@@ -130,6 +130,9 @@ TEST(ArchMetadata, OutOfRangeScalesAndBasesAreRefused) {
   EXPECT_NE(message.find("block_count 1073741824 exceeds"), std::string::npos) << message;
   message = error_of([] { load_edited("qwen3", {.set = {{"qwen3.attention.key_length", gguf::Value::u32(1u << 28)}}}); });
   EXPECT_NE(message.find("key_length"), std::string::npos) << message;
+  // No rotated dimension at all (model_metadata_fuzz_test found the empty angle table).
+  message = error_of([] { load_edited("qwen3", {.set = {{"qwen3.rope.dimension_count", gguf::Value::u32(0)}}}); });
+  EXPECT_NE(message.find("rope dims 0"), std::string::npos) << message;
 }
 
 }  // namespace
