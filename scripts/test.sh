@@ -15,6 +15,8 @@ asan_tests=(gguf_fuzz_test kl_base_fuzz_test text_fuzz_test gguf_reader_errors_t
   server_openai_request_test cloud_health_test model_store_test cli_test
   privacy_test privacy_normalize_test privacy_forms_test privacy_public_test redaction_test policy_test
   config_test ledger_test sampler_test thread_pool_test)
+# The newer families' metadata (issue 19): refusals and key-by-key values of every kind, into Model::load and a forward pass.
+asan_tests+=(arch_metadata_test model_metadata_fuzz_test)
 TANDEM_BUILD_DIR=build-asan TANDEM_CMAKE_ARGS="-DTANDEM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
   TANDEM_TARGETS="${asan_tests[*]}" scripts/setup.sh
 for t in "${asan_tests[@]}"; do

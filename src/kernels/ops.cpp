@@ -14,12 +14,20 @@ void rms_norm(const float* x, const float* w, float* y, int n, float eps) {
   for (int i = 0; i < n; i++) y[i] = x[i] * scale * (w ? w[i] : 1.0f);
 }
 
-void rope_angles(float pos, int rope_dims, float base, const float* freq_factors, float* cos_out, float* sin_out) {
-  for (int i = 0; i < rope_dims / 2; i++) {
-    double theta = pos * std::pow((double)base, -2.0 * i / rope_dims);
-    if (freq_factors) theta /= freq_factors[i];
-    cos_out[i] = (float)std::cos(theta);
-    sin_out[i] = (float)std::sin(theta);
+void rope_angles(const RopeAngles& r, float pos, float* cos_out, float* sin_out) {
+  float mscale = r.mscale;
+  if (r.yarn_ext != 0.0f) mscale *= 1.0f + 0.1f * std::log(1.0f / r.freq_scale);
+  for (int i = 0; i < r.dims / 2; i++) {
+    double extrap = pos * std::pow((double)r.base, -2.0 * i / r.dims);
+    if (r.freq_factors) extrap /= r.freq_factors[i];
+    double theta = extrap * r.freq_scale;
+    if (r.yarn_ext != 0.0f) {
+      const double y = (i - r.yarn_low) / std::max(0.001f, r.yarn_high - r.yarn_low);
+      const double ramp = (1.0 - std::min(1.0, std::max(0.0, y))) * r.yarn_ext;
+      theta = theta * (1.0 - ramp) + extrap * ramp;
+    }
+    cos_out[i] = (float)std::cos(theta) * mscale;
+    sin_out[i] = (float)std::sin(theta) * mscale;
   }
 }
 

@@ -7,10 +7,23 @@ namespace tandem::kernels {
 // y = x / sqrt(mean(x^2) + eps) * w   (w may be null: no weight)
 void rms_norm(const float* x, const float* w, float* y, int n, float eps);
 
-// The cosines and sines of the rotary angles at position `pos`, rope_dims/2 of each:
-// pair i turns by pos * base^(-2i/rope_dims), divided by freq_factors[i] when given
-// (rope_dims/2 entries, may be null: llama3). One position's angles serve every layer.
-void rope_angles(float pos, int rope_dims, float base, const float* freq_factors, float* cos_out, float* sin_out);
+// How a position becomes rotary angles (ggml's rope with its YaRN extension). Pair i turns
+// by theta_i = pos * base^(-2i/dims) / freq_factors[i] (factors may be null: Llama 3.1,
+// Phi-3 long/short); linear scaling multiplies theta by freq_scale; YaRN (yarn_ext > 0)
+// blends the scaled and unscaled angle per pair by a ramp over pairs [yarn_low, yarn_high]
+// and raises mscale by 1 + 0.1 ln(1/freq_scale). cos and sin are multiplied by mscale.
+struct RopeAngles {
+  int dims = 0;
+  float base = 10000.0f;
+  float freq_scale = 1.0f;
+  const float* freq_factors = nullptr;
+  float mscale = 1.0f;
+  float yarn_ext = 0.0f, yarn_low = 0.0f, yarn_high = 0.0f;
+};
+
+// The dims/2 cosines and sines at position `pos`. One position's angles serve every
+// layer that rotates the same way.
+void rope_angles(const RopeAngles& r, float pos, float* cos_out, float* sin_out);
 
 // Rotates `n_heads` consecutive heads of `head_dim` floats in place by rope_angles' output.
 // adjacent: ggml NORM pairs (2i, 2i+1); otherwise NEOX pairs (i, i + rope_dims/2).

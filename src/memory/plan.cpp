@@ -55,6 +55,7 @@ uint64_t ModelLayout::weight_bytes() const {
 ModelLayout layout_from_gguf(const gguf::File& f) {
   ModelLayout m;
   m.arch = f.get_string("general.architecture");
+  if (const model::Arch* arch = model::find_arch(m.arch)) m.local_rope = arch->local_rope;
   const std::string p = m.arch + ".";
   m.n_embd = int(f.get_uint(p + "embedding_length"));
   m.n_layer = int(f.get_uint(p + "block_count"));
@@ -109,7 +110,7 @@ Plan make_plan(const ModelLayout& m, const PlanOptions& o) {
   c.emplace_back("ffn gate + up", floats(2 * batch * ff));
   if (m.fused_gate_up) c.emplace_back("fused gate|up", floats(batch * 2 * ff));
   c.emplace_back("logits", floats((o.all_logits ? batch : 1) * vocab));
-  c.emplace_back("rope angles (cos, sin per row)", floats(batch * uint64_t(m.head_dim)));  // rope_dims <= head_dim
+  c.emplace_back("rope angles (cos, sin per row)", floats((m.local_rope ? 2 : 1) * batch * uint64_t(m.head_dim)));  // rope_dims <= head_dim
   // Attention reads the cache rows in place (kernels/attention.h); its per-thread tile
   // buffers (a few hundred KiB at most) fit in the process overhead: no KV-sized scratch.
   const uint64_t widest = std::max({d, ff, dq});

@@ -29,6 +29,7 @@ struct ModelLayout {
   int n_ctx_train = 0;              // 0: unknown
   bool fused_qkv = false;           // one attn_qkv matrix (phi3)
   bool fused_gate_up = false;       // ffn_up holds [gate | up] (phi3)
+  bool local_rope = false;          // local layers rotate by their own angles (gemma3): a second table
   std::vector<WeightGroup> weights;  // tensor data by type
   uint64_t repacked_bytes = 0;      // of which moved into a repacked layout at load (see below)
   uint64_t header_bytes = 0;        // metadata + tensor table: mapped and read at load

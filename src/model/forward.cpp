@@ -39,6 +39,43 @@ void add_rows(float* x, const float* h, int n_rows, int d, ThreadPool& pool) {
   });
 }
 
+// x += residual_scale * h: a block's output joins the residual stream.
+void add_residual(const HParams& hp, Scratch& s, int n_rows, ThreadPool& pool) {
+  const int d = hp.n_embd;
+  if (hp.residual_scale != 1.0f)
+    for (size_t i = 0; i < (size_t)n_rows * d; i++) s.h[i] *= hp.residual_scale;
+  add_rows(s.x.data(), s.h.data(), n_rows, d, pool);
+}
+
+// The rotary angles of every row, for each rotation kind the model has: global layers,
+// then (Arch::local_rope) local ones. Rope factors: rope_freqs when present, else
+// Phi-3's long or short factors by the size of the row's context.
+void fill_rope_tables(const HParams& hp, const Weights& w, const Batch& batch, Scratch& s) {
+  const int n = (int)batch.tokens.size(), half = hp.rope_dims / 2;
+  const int kinds = hp.arch->local_rope ? 2 : 1;
+  s.rope_cos.resize((size_t)kinds * n * half);
+  s.rope_sin.resize((size_t)kinds * n * half);
+  for (int kind = 0; kind < kinds; kind++) {
+    const RopeParams& rp = kind == 0 ? hp.rope : hp.rope_local;
+    kernels::RopeAngles angles{.dims = hp.rope_dims, .base = rp.base, .freq_scale = 1.0f / rp.scale,
+                               .mscale = hp.rope_attn_factor};
+    if (rp.yarn) {
+      angles.yarn_ext = 1.0f;
+      angles.yarn_low = rp.yarn_low;
+      angles.yarn_high = rp.yarn_high;
+    }
+    for (const Segment& seg : batch.segments) {
+      angles.freq_factors = w.vector(w.rope_freqs);
+      if (!angles.freq_factors)
+        angles.freq_factors = w.vector(seg.kv->n_ctx() > hp.n_ctx_orig ? w.rope_factors_long : w.rope_factors_short);
+      for (int t = seg.first_row; t < seg.first_row + seg.n_rows; t++) {
+        const size_t at = ((size_t)kind * n + t) * half;
+        kernels::rope_angles(angles, (float)s.positions[t], &s.rope_cos[at], &s.rope_sin[at]);
+      }
+    }
+  }
+}
+
 // Copies columns [offset, offset+width) of each `stride`-wide row of `src` into `dst`.
 void split_columns(const float* src, int n_rows, int stride, int offset, int width, float* dst) {
   for (int t = 0; t < n_rows; t++)
@@ -56,6 +93,8 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
     const int stride = dq + 2 * dkv;
     s.qkv.resize((size_t)n * stride);
     kernels::matmul(*lw.wqkv, s.h.data(), n, s.qkv.data(), pool);
+    if (const float* b = w.vector(lw.bqkv))
+      for (int t = 0; t < n; t++) kernels::add(&s.qkv[(size_t)t * stride], b, stride);
     split_columns(s.qkv.data(), n, stride, 0, dq, s.q.data());
     split_columns(s.qkv.data(), n, stride, dq, dkv, s.k.data());
     split_columns(s.qkv.data(), n, stride, dq + dkv, dkv, s.v.data());
@@ -65,8 +104,12 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
   }
 
   const float *bq = w.vector(lw.bq), *bk = w.vector(lw.bk), *bv = w.vector(lw.bv);
+  const float *q_norm = w.vector(lw.q_norm), *k_norm = w.vector(lw.k_norm);
   const bool adjacent = hp.arch->rope == RopeStyle::Adjacent;
+  const bool rotate = hp.layer_uses_rope(layer);
   const int half = hp.rope_dims / 2;
+  // The local layers' angles follow the global ones in the tables (forward() fills them).
+  const size_t table = hp.arch->local_rope && hp.layer_uses_window(layer) ? (size_t)n * half : 0;
   for_rows(pool, n, [&](int begin, int end) {
     for (int t = begin; t < end; t++) {
       float* qt = &s.q[(size_t)t * dq];
@@ -74,10 +117,18 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
       if (bq) kernels::add(qt, bq, dq);
       if (bk) kernels::add(kt, bk, dkv);
       if (bv) kernels::add(&s.v[(size_t)t * dkv], bv, dkv);
-      const float* cos = &s.rope_cos[(size_t)t * half];
-      const float* sin = &s.rope_sin[(size_t)t * half];
-      kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, cos, sin, adjacent);
-      kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, cos, sin, adjacent);
+      if (q_norm) {
+        for (int hd = 0; hd < hp.n_head; hd++)
+          kernels::rms_norm(qt + hd * hp.head_dim, q_norm, qt + hd * hp.head_dim, hp.head_dim, hp.norm_eps);
+        for (int hd = 0; hd < hp.n_head_kv; hd++)
+          kernels::rms_norm(kt + hd * hp.head_dim, k_norm, kt + hd * hp.head_dim, hp.head_dim, hp.norm_eps);
+      }
+      if (rotate) {
+        const float* cos = &s.rope_cos[table + (size_t)t * half];
+        const float* sin = &s.rope_sin[table + (size_t)t * half];
+        kernels::rope(qt, hp.n_head, hp.head_dim, hp.rope_dims, cos, sin, adjacent);
+        kernels::rope(kt, hp.n_head_kv, hp.head_dim, hp.rope_dims, cos, sin, adjacent);
+      }
       for (int i = 0; i < dq; i++) qt[i] *= hp.query_scale;
     }
   });
@@ -93,7 +144,7 @@ void attention_block(const HParams& hp, const Weights& w, int layer, const Batch
 
   kernels::matmul(*lw.wo, s.attn.data(), n, s.h.data(), pool);
   if (lw.post_attn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_attn_norm), s.h.data(), n, d, hp.norm_eps, pool);
-  add_rows(s.x.data(), s.h.data(), n, d, pool);
+  add_residual(hp, s, n, pool);
 }
 
 void ffn_block(const HParams& hp, const Weights& w, const LayerWeights& lw, int n, Scratch& s, ThreadPool& pool) {
@@ -117,7 +168,7 @@ void ffn_block(const HParams& hp, const Weights& w, const LayerWeights& lw, int 
   });
   kernels::matmul(*lw.ffn_down, s.ffn_a.data(), n, s.h.data(), pool);
   if (lw.post_ffn_norm) rms_norm_rows(s.h.data(), w.vector(lw.post_ffn_norm), s.h.data(), n, d, hp.norm_eps, pool);
-  add_rows(s.x.data(), s.h.data(), n, d, pool);
+  add_residual(hp, s, n, pool);
 }
 
 }  // namespace
@@ -139,18 +190,13 @@ void forward(const Model& model, const Batch& batch, Scratch& s, ThreadPool& poo
 
   for (const Segment& seg : batch.segments)
     for (int i = 0; i < seg.n_rows; i++) s.positions[seg.first_row + i] = seg.first_pos + i;
-  const int half = hp.rope_dims / 2;
-  s.rope_cos.resize((size_t)n * half);
-  s.rope_sin.resize((size_t)n * half);
-  for (int t = 0; t < n; t++)
-    kernels::rope_angles((float)s.positions[t] / hp.rope_scale, hp.rope_dims, hp.rope_base, w.vector(w.rope_freqs),
-                         &s.rope_cos[(size_t)t * half], &s.rope_sin[(size_t)t * half]);
+  fill_rope_tables(hp, w, batch, s);
 
   for (int t = 0; t < n; t++) {
     float* xt = s.x.data() + (size_t)t * d;
     kernels::get_row(*w.token_embd, batch.tokens[t], xt);
-    if (hp.arch->scale_embeddings)
-      for (int i = 0; i < d; i++) xt[i] *= std::sqrt((float)d);
+    if (hp.embed_scale != 1.0f)
+      for (int i = 0; i < d; i++) xt[i] *= hp.embed_scale;
   }
 
   for (int l = 0; l < hp.n_layer; l++) {
@@ -165,6 +211,8 @@ void forward(const Model& model, const Batch& batch, Scratch& s, ThreadPool& poo
   for (int i = 0; i < n_out; i++)
     kernels::rms_norm(&s.x[(size_t)batch.output_rows[i] * d], out_norm, &s.h[(size_t)i * d], d, hp.norm_eps);
   kernels::matmul(*w.output, s.h.data(), n_out, logits, pool);
+  if (hp.logit_scale != 1.0f)
+    for (size_t i = 0; i < (size_t)n_out * hp.n_vocab; i++) logits[i] *= 1.0f / hp.logit_scale;
   if (hp.final_softcap > 0) kernels::soft_cap(logits, n_out * hp.n_vocab, hp.final_softcap);
 }
 

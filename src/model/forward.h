@@ -32,7 +32,9 @@ struct Batch {
 struct Scratch {
   std::vector<int> positions;
   std::vector<float> x, h, q, k, v, qkv, attn, ffn_a, ffn_b, ffn_ab;
-  std::vector<float> rope_cos, rope_sin;  // per row, rope_dims / 2 each: the same for every layer
+  // Per rotation kind (global layers, then local ones when they rotate differently), per
+  // row, rope_dims / 2 each: the same for every layer of that kind.
+  std::vector<float> rope_cos, rope_sin;
 };
 
 // Runs the batch through every layer, storing each row's K and V in its segment's

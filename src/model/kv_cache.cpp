@@ -18,7 +18,7 @@ size_t KvCache::bytes_per_token(int n_layer, int row_elems, quant::Type type) {
 }
 
 KvCache::KvCache(int n_layer, int n_ctx, int row_elems, quant::Type type)
-    : type_(type), row_elems_(row_elems), row_bytes_(quant::row_bytes(quant::traits(type), row_elems)) {
+    : type_(type), n_ctx_(n_ctx), row_elems_(row_elems), row_bytes_(quant::row_bytes(quant::traits(type), row_elems)) {
   if (!supports(type, row_elems))
     fail("KV cache type ", quant::type_name(type), " is not supported for rows of ", row_elems,
          " values (supported: f32, f16, q8_0, q4_0 with rows a multiple of their block size)");

@@ -16,6 +16,7 @@ class KvCache {
   KvCache(int n_layer, int n_ctx, int row_elems, quant::Type type);
 
   quant::Type type() const { return type_; }
+  int n_ctx() const { return n_ctx_; }
   size_t bytes() const { return k_.size() * k_[0].size() * 2; }
   static size_t bytes_per_token(int n_layer, int row_elems, quant::Type type);
   static bool supports(quant::Type type, int row_elems);
@@ -28,6 +29,7 @@ class KvCache {
 
  private:
   quant::Type type_;
+  int n_ctx_;
   int row_elems_;
   size_t row_bytes_;
   std::vector<std::vector<uint8_t>> k_, v_;  // per layer: n_ctx rows

@@ -73,13 +73,18 @@ Weights Weights::bind(gguf::File& f, HParams& h) {
   w.output = b.optional("output.weight", {d, (uint64_t)h.n_vocab});
   if (!w.output) w.output = w.token_embd;
   w.rope_freqs = b.optional("rope_freqs.weight", {(uint64_t)h.rope_dims / 2});
+  w.rope_factors_long = b.optional("rope_factors_long.weight", {(uint64_t)h.rope_dims / 2});
+  w.rope_factors_short = b.optional("rope_factors_short.weight", {(uint64_t)h.rope_dims / 2});
 
   for (int i = 0; i < h.n_layer; i++) {
     const std::string p = "blk." + std::to_string(i) + ".";
     LayerWeights l;
     l.attn_norm = b.require(p + "attn_norm.weight", {d});
-    if (arch.fused_qkv) {
+    // Either form loads (llama.cpp's create_tensor_qkv); a missing one is named in the family's form.
+    const bool fused = f.find_tensor(p + "attn_qkv.weight") || (arch.fused_qkv && !f.find_tensor(p + "attn_q.weight"));
+    if (fused) {
       l.wqkv = b.require(p + "attn_qkv.weight", {d, dq + 2 * dkv});
+      l.bqkv = b.optional(p + "attn_qkv.bias", {dq + 2 * dkv});
     } else {
       l.wq = b.require(p + "attn_q.weight", {d, dq});
       l.wk = b.require(p + "attn_k.weight", {d, dkv});
@@ -87,6 +92,10 @@ Weights Weights::bind(gguf::File& f, HParams& h) {
       l.bq = b.optional(p + "attn_q.bias", {dq});
       l.bk = b.optional(p + "attn_k.bias", {dkv});
       l.bv = b.optional(p + "attn_v.bias", {dkv});
+    }
+    if (arch.qk_norm) {
+      l.q_norm = b.require(p + "attn_q_norm.weight", {(uint64_t)h.head_dim});
+      l.k_norm = b.require(p + "attn_k_norm.weight", {(uint64_t)h.head_dim});
     }
     l.wo = b.require(p + "attn_output.weight", {dq, d});
     l.ffn_norm = b.require(p + "ffn_norm.weight", {d});
@@ -106,9 +115,10 @@ Weights Weights::bind(gguf::File& f, HParams& h) {
   b.throw_if_problems(std::string(arch.name));
 
   // The forward pass reads 1-D weights as floats; convert the few that are not.
-  std::vector<Tensor> vectors = {w.output_norm, w.rope_freqs};
+  std::vector<Tensor> vectors = {w.output_norm, w.rope_freqs, w.rope_factors_long, w.rope_factors_short};
   for (const LayerWeights& l : w.layers) {
-    vectors.insert(vectors.end(), {l.attn_norm, l.bq, l.bk, l.bv, l.post_attn_norm, l.ffn_norm, l.post_ffn_norm});
+    vectors.insert(vectors.end(), {l.attn_norm, l.bq, l.bk, l.bv, l.bqkv, l.q_norm, l.k_norm, l.post_attn_norm,
+                                   l.ffn_norm, l.post_ffn_norm});
   }
   for (Tensor t : vectors) {
     if (!t || t->type == quant::Type::F32 || w.converted_.count(t)) continue;

@@ -20,8 +20,9 @@ bool repacked_at_load(const std::string& name, quant::Type type, bool tied);
 
 struct LayerWeights {
   Tensor attn_norm = nullptr;
-  Tensor wq = nullptr, wk = nullptr, wv = nullptr, wqkv = nullptr;  // wqkv when Arch::fused_qkv
-  Tensor bq = nullptr, bk = nullptr, bv = nullptr;                  // optional biases (qwen2)
+  Tensor wq = nullptr, wk = nullptr, wv = nullptr, wqkv = nullptr;  // wqkv: rows [Q | K | V] when the file fuses them
+  Tensor bq = nullptr, bk = nullptr, bv = nullptr, bqkv = nullptr;  // optional biases (qwen2, chatglm)
+  Tensor q_norm = nullptr, k_norm = nullptr;                        // [head_dim] when Arch::qk_norm
   Tensor wo = nullptr;
   Tensor post_attn_norm = nullptr;
   Tensor ffn_norm = nullptr;
@@ -34,6 +35,8 @@ struct Weights {
   Tensor output_norm = nullptr;
   Tensor output = nullptr;      // == token_embd when tied
   Tensor rope_freqs = nullptr;  // llama3 rope scaling factors, optional
+  // Phi-3 "longrope" factors: long for contexts beyond HParams::n_ctx_orig, else short; optional.
+  Tensor rope_factors_long = nullptr, rope_factors_short = nullptr;
   std::vector<LayerWeights> layers;
 
   // Binds every tensor the architecture needs; a tandem::Error lists all the

@@ -22,7 +22,7 @@ struct PlannedTensor {
   Type type;
   std::vector<uint64_t> dims;  // ggml order
   float mean = 0, sigma = 0;
-  std::vector<float> fixed;    // computed values (rope_freqs) instead of random ones
+  std::vector<float> fixed;    // computed values (rope factors) instead of random ones
 };
 
 // Llama 3.1-style rope scaling as llama.cpp's converter writes rope_freqs.weight
@@ -31,8 +31,8 @@ std::vector<float> llama3_rope_factors(const ModelShape& s) {
   const double factor = 32, low_freq_factor = 1, high_freq_factor = 4, original_ctx = 8192;
   const double low_wavelen = original_ctx / low_freq_factor, high_wavelen = original_ctx / high_freq_factor;
   std::vector<float> out;
-  for (int i = 0; i < s.dim_head(); i += 2) {
-    const double freq = 1.0 / std::pow((double)s.rope_base, (double)i / s.dim_head());
+  for (int i = 0; i < s.dim_rope(); i += 2) {
+    const double freq = 1.0 / std::pow((double)s.rope_base, (double)i / s.dim_rope());
     const double wavelen = 2 * M_PI / freq;
     if (wavelen < high_wavelen) out.push_back(1.0f);
     else if (wavelen > low_wavelen) out.push_back((float)factor);
@@ -44,76 +44,63 @@ std::vector<float> llama3_rope_factors(const ModelShape& s) {
   return out;
 }
 
-class Planner {
- public:
-  Planner(const ModelShape& s, const RecipeInfo& r, int n_layer, int n_vocab)
-      : shape_(s), recipe_(r), n_layer_(n_layer), n_vocab_(n_vocab) {}
+// Phi-3-style long-context factors: short ones near 1, long ones rising to the context
+// ratio over the low frequencies, the form the published factors have.
+std::vector<float> longrope_factors(const ModelShape& s, bool long_factors) {
+  const int n = s.dim_rope() / 2;
+  const double ratio = (double)s.n_ctx / s.longrope_ctx;
+  std::vector<float> out(n);
+  for (int i = 0; i < n; i++) out[i] = long_factors ? (float)(1.0 + (ratio - 1.0) * i / std::max(1, n - 1)) : 1.0f;
+  return out;
+}
 
-  std::vector<PlannedTensor> plan() {
-    const model::Arch* arch = model::find_arch(shape_.arch);
-    if (!arch) fail("synth: shape '", shape_.name, "' uses architecture '", shape_.arch, "', which Tandem does not know");
-    const uint64_t d = shape_.n_embd, dq = (uint64_t)shape_.n_head * shape_.dim_head(),
-                   dkv = (uint64_t)shape_.n_head_kv * shape_.dim_head(), ff = shape_.n_ff;
-    matrix("token_embd.weight", Role::TokenEmbd, 0, d, n_vocab_);
-    if (shape_.llama3_rope) {
-      auto factors = llama3_rope_factors(shape_);
-      out_.push_back({"rope_freqs.weight", Type::F32, {factors.size()}, 0, 0, factors});
-    }
-    for (int i = 0; i < n_layer_; i++) {
-      const std::string p = "blk." + std::to_string(i) + ".";
-      norm(p + "attn_norm.weight", d);
-      if (arch->fused_qkv) {
-        matrix(p + "attn_qkv.weight", Role::AttnQKV, i, d, dq + 2 * dkv);
-      } else {
-        matrix(p + "attn_q.weight", Role::AttnQ, i, d, dq);
-        matrix(p + "attn_k.weight", Role::AttnK, i, d, dkv);
-        matrix(p + "attn_v.weight", Role::AttnV, i, d, dkv);
-        if (shape_.qkv_bias) {
-          bias(p + "attn_q.bias", dq);
-          bias(p + "attn_k.bias", dkv);
-          bias(p + "attn_v.bias", dkv);
-        }
-      }
-      matrix(p + "attn_output.weight", Role::AttnOutput, i, dq, d);
-      if (arch->post_norms) norm(p + "post_attention_norm.weight", d);
-      norm(p + "ffn_norm.weight", d);
-      if (arch->fused_gate_up) {
-        matrix(p + "ffn_up.weight", Role::FfnUp, i, d, 2 * ff);
-      } else {
-        matrix(p + "ffn_gate.weight", Role::FfnGate, i, d, ff);
-        matrix(p + "ffn_up.weight", Role::FfnUp, i, d, ff);
-      }
-      matrix(p + "ffn_down.weight", Role::FfnDown, i, ff, d);
-      if (arch->post_norms) norm(p + "post_ffw_norm.weight", d);
-    }
-    norm("output_norm.weight", d);
-    if (!shape_.tied_output) matrix("output.weight", Role::Output, 0, d, n_vocab_);
-    return std::move(out_);
+Role role_of(TensorKind kind) {
+  switch (kind) {
+    case TensorKind::TokenEmbd: return Role::TokenEmbd;
+    case TensorKind::Output: return Role::Output;
+    case TensorKind::AttnQ: return Role::AttnQ;
+    case TensorKind::AttnK: return Role::AttnK;
+    case TensorKind::AttnV: return Role::AttnV;
+    case TensorKind::AttnQKV: return Role::AttnQKV;
+    case TensorKind::AttnOutput: return Role::AttnOutput;
+    case TensorKind::FfnGate: return Role::FfnGate;
+    case TensorKind::FfnUp: return Role::FfnUp;
+    default: return Role::FfnDown;
   }
+}
 
- private:
-  const ModelShape& shape_;
-  const RecipeInfo& recipe_;
-  int n_layer_, n_vocab_;
-  std::vector<PlannedTensor> out_;
-
-  void matrix(const std::string& name, Role role, int layer, uint64_t row_len, uint64_t rows) {
-    TensorSlot slot{role, layer, n_layer_, shape_.n_head / shape_.n_head_kv, row_len, !shape_.tied_output};
-    out_.push_back({name, tensor_type(recipe_, slot), {row_len, rows}, 0.0f, (float)(1.0 / std::sqrt((double)row_len)), {}});
+// Types and value distributions for the shape's tensors. Vectors stay F32, as llama.cpp's
+// converter and quantizer keep them.
+std::vector<PlannedTensor> plan_tensors(const ModelShape& s, const SynthOptions& o, int n_layer, int n_vocab) {
+  std::vector<PlannedTensor> out;
+  for (ShapeTensor& t : shape_tensors(s, n_layer, n_vocab)) {
+    PlannedTensor p{t.name, Type::F32, t.dims};
+    switch (t.kind) {
+      case TensorKind::Norm: p.mean = 1.0f, p.sigma = 0.02f; break;
+      case TensorKind::OutputNorm: p.mean = o.output_norm_mean, p.sigma = o.output_norm_sigma; break;
+      case TensorKind::Bias: p.sigma = 0.02f; break;
+      case TensorKind::RopeFreqs: p.fixed = llama3_rope_factors(s); break;
+      case TensorKind::RopeFactorsLong: p.fixed = longrope_factors(s, true); break;
+      case TensorKind::RopeFactorsShort: p.fixed = longrope_factors(s, false); break;
+      default: {
+        const TensorSlot slot{role_of(t.kind), t.layer, n_layer, s.n_head / s.n_head_kv, t.dims[0], !s.tied_output};
+        p.type = tensor_type(*o.recipe, slot);
+        p.sigma = (float)(1.0 / std::sqrt((double)t.dims[0]));
+      }
+    }
+    out.push_back(std::move(p));
   }
-  // 1-D tensors stay F32, as llama.cpp's converter and quantizer keep them.
-  void norm(const std::string& name, uint64_t n) { out_.push_back({name, Type::F32, {n}, 1.0f, 0.02f, {}}); }
-  void bias(const std::string& name, uint64_t n) { out_.push_back({name, Type::F32, {n}, 0.0f, 0.02f, {}}); }
-};
+  return out;
+}
 
 Metadata model_metadata(const ModelShape& s, const RecipeInfo& r, int n_layer, int n_vocab, uint64_t seed) {
   const model::Arch* arch = model::find_arch(s.arch);
-  const std::string a = std::string(s.arch) + ".";
+  const std::string a = s.arch + ".";
   Metadata m;
   auto u32 = [&](const std::string& key, uint32_t v) { m.emplace_back(a + key, gguf::Value::u32(v)); };
   auto f32 = [&](const std::string& key, float v) { m.emplace_back(a + key, gguf::Value::f32(v)); };
-  m.emplace_back("general.architecture", gguf::Value::string(std::string(s.arch)));
-  m.emplace_back("general.name", gguf::Value::string("synthetic " + std::string(s.name) + " " + std::string(r.name)));
+  m.emplace_back("general.architecture", gguf::Value::string(s.arch));
+  m.emplace_back("general.name", gguf::Value::string("synthetic " + s.name + " " + std::string(r.name)));
   m.emplace_back("general.description",
                  gguf::Value::string("random weights from tandem synth, seed " + std::to_string(seed) + ": for speed tests only"));
   m.emplace_back("general.file_type", gguf::Value::u32(r.file_type));
@@ -131,11 +118,25 @@ Metadata model_metadata(const ModelShape& s, const RecipeInfo& r, int n_layer, i
   }
   f32("attention.layer_norm_rms_epsilon", s.rms_eps);
   f32("rope.freq_base", s.rope_base);
-  u32("rope.dimension_count", (uint32_t)s.dim_head());
+  u32("rope.dimension_count", (uint32_t)s.dim_rope());
+  if (s.rope_scale > 0) {
+    m.emplace_back(a + "rope.scaling.type", gguf::Value::string("linear"));
+    f32("rope.scaling.factor", s.rope_scale);
+  }
+  if (s.longrope_ctx) {  // as the converter writes Phi-3's: sqrt(1 + ln(ctx ratio) / ln(original context))
+    u32("rope.scaling.original_context_length", (uint32_t)s.longrope_ctx);
+    const double ratio = (double)s.n_ctx / s.longrope_ctx;
+    f32("rope.scaling.attn_factor", ratio > 1 ? (float)std::sqrt(1 + std::log(ratio) / std::log((double)s.longrope_ctx)) : 1.0f);
+  }
   if (s.sliding_window) u32("attention.sliding_window", (uint32_t)s.sliding_window);
-  if (arch && arch->soft_caps) {
+  if (arch && arch->attn_soft_cap) {
     f32("attn_logit_softcapping", 50.0f);
     f32("final_logit_softcapping", 30.0f);
+  }
+  if (arch && arch->scales == model::StreamScales::Mup) {  // MiniCPM-2B: scale_emb 12, scale_depth 1.4, dim_model_base 256
+    f32("embedding_scale", 12.0f);
+    f32("residual_scale", 1.4f / std::sqrt((float)s.n_layer));
+    f32("logit_scale", (float)s.n_embd / 256.0f);
   }
   return m;
 }
@@ -183,17 +184,19 @@ SynthSummary synthesize(const SynthOptions& o, const std::string& out_path) {
   if (o.layers < 0 || o.layers > s.n_layer) fail("synth: --layers must be 1..", s.n_layer, " for ", s.name, ", got ", o.layers);
   const int n_layer = o.layers ? o.layers : s.n_layer;
 
-  Metadata tokenizer = o.vocab_path.empty() ? generated_tokenizer(o.generated_vocab ? o.generated_vocab : s.n_vocab) : copy_tokenizer(o.vocab_path);
+  Metadata tokenizer = o.vocab_path.empty() ? generated_tokenizer(o.generated_vocab ? o.generated_vocab : s.n_vocab)
+                                            : slice_tokenizer(copy_tokenizer(o.vocab_path), o.vocab_slice);
   const int n_vocab = vocab_size(tokenizer);
-  if (!o.vocab_path.empty() && n_vocab != s.n_vocab)
+  if (!o.vocab_path.empty() && n_vocab != s.n_vocab && o.vocab_slice.keep == 0)
     std::fprintf(stderr, "synth: note: '%s' has %d tokens, %s has %d; the embedding follows the vocabulary\n",
-                 o.vocab_path.c_str(), n_vocab, std::string(s.name).c_str(), s.n_vocab);
+                 o.vocab_path.c_str(), n_vocab, s.name.c_str(), s.n_vocab);
 
   gguf::Writer writer;
   for (auto& [key, value] : model_metadata(s, *o.recipe, n_layer, n_vocab, o.seed)) writer.set(key, std::move(value));
   for (auto& [key, value] : tokenizer) writer.set(key, std::move(value));
+  for (const auto& [key, value] : o.extra_metadata) writer.set(key, value);
 
-  const std::vector<PlannedTensor> tensors = Planner(s, *o.recipe, n_layer, n_vocab).plan();
+  const std::vector<PlannedTensor> tensors = plan_tensors(s, o, n_layer, n_vocab);
   SynthSummary summary;
   summary.n_vocab = n_vocab;
   for (const auto& t : tensors) {

@@ -18,6 +18,22 @@ Metadata copy_tokenizer(const std::string& path);
 // Tandem and llama.cpp load it.
 Metadata generated_tokenizer(int n_vocab);
 
+// A small slice of a real vocabulary, for test models of a few MB: the first `keep`
+// tokens (byte-level BPE and SentencePiece vocabularies list bytes and the most frequent
+// pieces first), the merges among them, and `add` appended (chat and tool tokens). A text
+// the source already has keeps its type and score; a new one gets `type` (4: user-defined,
+// 3: control). Special-token ids follow their text; `special` sets more ("eos" -> text).
+struct AddedToken {
+  std::string text;
+  int type = 4;
+};
+struct VocabSlice {
+  int keep = 0;  // 0: the whole vocabulary, unchanged
+  std::vector<AddedToken> add;
+  std::vector<std::pair<std::string, std::string>> special;
+};
+Metadata slice_tokenizer(Metadata tokenizer, const VocabSlice& slice);
+
 // Number of tokens in tokenizer.ggml.tokens; Error if absent.
 int vocab_size(const Metadata& tokenizer);
 

@@ -151,6 +151,33 @@ std::string render_gemma(const Messages& messages, bool add_generation_prompt, c
   return out;
 }
 
+// ChatGLM: a fixed prefix, then "<|role|>" + separator + content per turn.
+struct GlmStyle {
+  std::string_view prefix;     // "[gMASK]<sop>" (GLM-4) or "[gMASK]sop" (ChatGLM3)
+  std::string_view separator;  // between the role tag and the content
+  std::string_view generation_prompt;
+};
+
+std::string render_glm(const GlmStyle& style, const Messages& messages, bool add_generation_prompt,
+                       const SpecialText&) {
+  std::string out(style.prefix);
+  for (const ChatMessage& message : messages)
+    out.append("<|").append(message.role).append("|>").append(style.separator).append(message.content);
+  if (add_generation_prompt) out.append(style.generation_prompt);
+  return out;
+}
+
+// MiniCPM: user turns are wrapped as <用户>...<AI>; other turns are their trimmed text.
+// The format always ends on <AI>, so add_generation_prompt changes nothing.
+std::string render_minicpm(const Messages& messages, bool, const SpecialText&) {
+  std::string out;
+  for (const ChatMessage& message : messages) {
+    if (message.role == "user") out += "<\u7528\u6237>" + trim(message.content) + "<AI>";
+    else out += trim(message.content);
+  }
+  return out;
+}
+
 struct Family {
   std::string name;
   Renderer render;
@@ -167,6 +194,8 @@ const std::vector<Family>& families() {
   static const std::vector<Family> table = [] {
     const Renderer mistral_v3 = bind_style(MistralStyle{"", " ", true}, render_mistral);
     return std::vector<Family>{
+        {"chatglm3", bind_style(GlmStyle{"[gMASK]sop", "\n ", "<|assistant|>"}, render_glm)},
+        {"chatglm4", bind_style(GlmStyle{"[gMASK]<sop>", "\n", "<|assistant|>\n"}, render_glm)},
         {"chatml", bind_style(HeaderedStyle{"<|im_start|>", "\n", "<|im_end|>", "\n", false}, render_headered)},
         {"gemma", render_gemma},
         {"llama2", bind_style(Llama2Style{false, false, false}, render_llama2)},
@@ -175,6 +204,7 @@ const std::vector<Family>& families() {
         {"llama2-sys-strip", bind_style(Llama2Style{true, false, true}, render_llama2)},
         {"llama3", bind_style(HeaderedStyle{"<|start_header_id|>", "<|end_header_id|>\n\n", "<|eot_id|>", "", true},
                               render_headered)},
+        {"minicpm", render_minicpm},
         {"mistral", mistral_v3},
         {"mistral-v1", bind_style(MistralStyle{" ", " ", false}, render_mistral)},
         {"mistral-v3", mistral_v3},
@@ -245,7 +275,9 @@ std::string detect_chat_template(const std::string& template_text) {
   }
   if (contains("[INST]")) return detect_inst_family(template_text);
   if (contains("<|assistant|>") && contains("<|end|>")) return "phi3";
-  // ChatGLM and GLM-Edge also use <|user|>/<|assistant|> but no EOS after a turn.
+  // GLM-4 and ChatGLM3 also use <|user|>/<|assistant|> but no EOS after a turn.
+  if (contains("[gMASK]<sop>")) return "chatglm4";
+  if (contains("[gMASK]sop")) return "chatglm3";
   if (contains("[gMASK]")) return "";
   if (contains("<|user|>") && contains("<|assistant|>") &&
       (contains("eos_token") || contains("</s>") || contains("<|endoftext|>"))) {
@@ -253,6 +285,7 @@ std::string detect_chat_template(const std::string& template_text) {
   }
   if (contains("<start_of_turn>")) return "gemma";
   if (contains("<|start_header_id|>") && contains("<|end_header_id|>")) return "llama3";
+  if (contains("<\u7528\u6237>")) return "minicpm";  // <用户>, MiniCPM
   return "";
 }
 

@@ -91,9 +91,7 @@ class Parser {
       return node;
     }
     if (!at_end() && (peek() == '?' || peek() == '+')) error("lazy and possessive quantifiers are not supported");
-    if (node.kind != Node::Class && !(node.kind == Node::Group && min == 0 && max == 1)) {
-      error("only '?' may follow a group");
-    }
+    if (node.kind != Node::Class && node.kind != Node::Group) error("a quantifier must follow a character or a group");
     node.min = min;
     node.max = max;
     return node;
@@ -226,11 +224,16 @@ class Parser {
 };
 
 // What remains to be matched after the current sequence ends: the rest of an
-// enclosing sequence, itself with its own continuation.
+// enclosing sequence, itself with its own continuation. When `repeat` is set, the
+// sequence just ended an iteration (number `count`, begun at `start`) of that
+// quantified group, which may go round again before sequence[index + 1].
 struct Continuation {
   const Sequence* sequence;
   size_t index;
   const Continuation* next;
+  const Node* repeat = nullptr;
+  int count = 0;
+  size_t start = 0;
 };
 
 // One match attempt: the text, its per-codepoint flags and the fragment bounds.
@@ -249,7 +252,34 @@ class Matcher {
   size_t end_;
 
   bool match_sequence(const Sequence& seq, size_t index, size_t pos, const Continuation* next, size_t& match_end) const;
+  bool resume(const Continuation* next, size_t pos, size_t& match_end) const;
+  // Greedy iterations of the group seq[index] after `done` of them, then the rest of seq.
+  bool repeat_group(const Sequence& seq, size_t index, int done, size_t pos, const Continuation* next,
+                    size_t& match_end) const;
 };
+
+bool Matcher::resume(const Continuation* next, size_t pos, size_t& match_end) const {
+  if (!next) {
+    match_end = pos;
+    return true;
+  }
+  if (next->repeat) {
+    // An iteration that matched nothing ends the repetition (ECMAScript), once min is met.
+    if (pos == next->start && next->count > next->repeat->min) return false;
+    return repeat_group(*next->sequence, next->index, next->count, pos, next->next, match_end);
+  }
+  return match_sequence(*next->sequence, next->index, pos, next->next, match_end);
+}
+
+bool Matcher::repeat_group(const Sequence& seq, size_t index, int done, size_t pos, const Continuation* next,
+                           size_t& match_end) const {
+  const Node& node = seq[index];
+  if (node.max < 0 || done < node.max) {
+    const Continuation again{&seq, index, next, &node, done + 1, pos};
+    if (match_alternatives(node.alternatives, pos, &again, match_end)) return true;
+  }
+  return done >= node.min && match_sequence(seq, index + 1, pos, next, match_end);
+}
 
 bool Matcher::match_alternatives(const std::vector<Sequence>& alternatives, size_t pos, const Continuation* next,
                                  size_t& match_end) const {
@@ -261,13 +291,7 @@ bool Matcher::match_alternatives(const std::vector<Sequence>& alternatives, size
 
 bool Matcher::match_sequence(const Sequence& seq, size_t index, size_t pos, const Continuation* next,
                              size_t& match_end) const {
-  if (index == seq.size()) {
-    if (!next) {
-      match_end = pos;
-      return true;
-    }
-    return match_sequence(*next->sequence, next->index, pos, next->next, match_end);
-  }
+  if (index == seq.size()) return resume(next, pos, match_end);
   const Node& node = seq[index];
   switch (node.kind) {
     case Node::Class: {
@@ -280,11 +304,8 @@ bool Matcher::match_sequence(const Sequence& seq, size_t index, size_t pos, cons
       }
       return false;
     }
-    case Node::Group: {
-      const Continuation after{&seq, index + 1, next};
-      if (match_alternatives(node.alternatives, pos, &after, match_end)) return true;
-      return node.min == 0 && match_sequence(seq, index + 1, pos, next, match_end);
-    }
+    case Node::Group:
+      return repeat_group(seq, index, 0, pos, next, match_end);
     case Node::Lookahead:
     case Node::NegativeLookahead: {
       size_t ignored;

@@ -5,7 +5,7 @@
 // categories: \p{L} \p{N} \p{P} \p{S} \p{M} \p{Z} \p{C}. Supported syntax:
 // literals, escapes (\r \n \t \f \v \s \S \d \D and escaped punctuation),
 // classes with ranges and negation, (?: ) ( ) (?= ) (?! ), alternation,
-// ? * + {n} {n,} {n,m} on single-character atoms and ? on groups, and $.
+// ? * + {n} {n,} {n,m} on single-character atoms and on groups, and $.
 #pragma once
 #include <cstdint>
 #include <memory>

@@ -23,6 +23,7 @@
 #include "support/compare.h"
 #include "kernels/dispatch.h"
 #include "model/context.h"
+#include "conformance/repo_goldens.h"  // the repository's own goldens (RepoGolden below)
 
 using namespace tandem;
 
@@ -31,6 +32,7 @@ namespace {
 struct Case {
   std::string arch, golden, model;
   float atol;
+  std::string folder = {};  // of the golden files; empty: ../shared/conformance/<arch>
 };
 
 std::vector<Case> cases() {
@@ -53,6 +55,8 @@ std::vector<Case> cases() {
     out.push_back({"stories260K", golden, "stories260K.gguf", 1e-3f});
   return out;
 }
+
+std::string folder_of(const Case& c) { return c.folder.empty() ? test::shared_path("conformance/" + c.arch) : c.folder; }
 
 std::shared_ptr<const model::Model> load_cached(const std::string& path) {
   static std::map<std::string, std::shared_ptr<const model::Model>> cache;
@@ -83,9 +87,9 @@ class Conformance : public testing::TestWithParam<Case> {
 
 TEST_P(Conformance, TeacherForcedLogitsMatchReference) {
   const Case& c = GetParam();
-  const std::string dir = "conformance/" + c.arch;
-  auto golden = test::Golden::load(dir, c.golden);
-  auto model = load_cached(test::shared_path(dir + "/" + c.model));
+  const std::string dir = folder_of(c);
+  auto golden = test::Golden::load_path(dir, c.golden);
+  auto model = load_cached(dir + "/" + c.model);
   model::Context ctx(model, {.n_ctx = 512, .n_threads = 2, .kv_type = quant::Type::F32});  // the goldens use an F32 KV cache
   const int n_vocab = ctx.n_vocab();
 
@@ -132,9 +136,9 @@ TEST_P(Conformance, TeacherForcedLogitsMatchReference) {
 // the first step whose golden top1-top2 gap is within twice the tolerance.
 TEST_P(Conformance, FreeRunningGreedyAgreesUntilANearTie) {
   const Case& c = GetParam();
-  const std::string dir = "conformance/" + c.arch;
-  auto golden = test::Golden::load(dir, c.golden);
-  auto model = load_cached(test::shared_path(dir + "/" + c.model));
+  const std::string dir = folder_of(c);
+  auto golden = test::Golden::load_path(dir, c.golden);
+  auto model = load_cached(dir + "/" + c.model);
   model::Context ctx(model, {.n_ctx = 512, .n_threads = 2, .kv_type = quant::Type::F32});  // the goldens use an F32 KV cache
   ctx.eval(golden.prompt_tokens);
   for (size_t s = 0; s < golden.greedy_ids.size(); s++) {
@@ -152,6 +156,14 @@ std::string case_name(const testing::TestParamInfo<Case>& info) {
     if (!std::isalnum((unsigned char)ch)) ch = '_';
   return name;
 }
+
+// The repository's goldens of the newer families (tests/data/goldens; tolerances in each spec.json).
+std::vector<Case> repo_cases() {
+  std::vector<Case> out;
+  for (const auto& g : test::repo_goldens()) out.push_back({g.name, g.golden, g.model, g.atol, g.folder});
+  return out;
+}
+INSTANTIATE_TEST_SUITE_P(RepoGolden, Conformance, testing::ValuesIn(repo_cases()), case_name);
 
 INSTANTIATE_TEST_SUITE_P(Golden, Conformance, testing::ValuesIn(cases()), case_name);
 

@@ -44,7 +44,10 @@ const Original& load(const std::string& relative) {
   static std::map<std::string, Original> cache;
   auto it = cache.find(relative);
   if (it != cache.end()) return it->second;
-  const auto mapped = MappedFile::open(test::shared_path(relative));
+  // "tests/..." names a file of the repository (the golden models), anything else one of ../shared.
+  const std::string path = relative.rfind("tests/", 0) == 0 ? std::string(TANDEM_SOURCE_DIR) + "/" + relative
+                                                            : test::shared_path(relative);
+  const auto mapped = MappedFile::open(path);
   Original o{Bytes(mapped->data(), mapped->data() + mapped->size()), 0};
   o.header_end = File::parse(MappedFile::from_bytes(o.bytes)).data_offset();
   return cache.emplace(relative, std::move(o)).first->second;
@@ -199,11 +202,16 @@ TEST_P(GgufFuzz, AllocationTrackerSeesTheParser) {
   EXPECT_GE(test::largest_allocation(), f.tensors().size() * sizeof(TensorInfo));
 }
 
+std::string corpus_name(const testing::TestParamInfo<const char*>& info) {
+  const char* names[] = {"stories260K", "qwen2_Q4_0", "gemma3_Q8_0", "phi4_mini_F32"};
+  return names[info.index];
+}
+
 INSTANTIATE_TEST_SUITE_P(RealFiles, GgufFuzz,
-                         testing::Values("models/stories260K.gguf", "conformance/qwen2/model-Q4_0.gguf"),
-                         [](const testing::TestParamInfo<const char*>& info) {
-                           return info.index == 0 ? std::string("stories260K") : std::string("qwen2_Q4_0");
-                         });
+                         testing::Values("models/stories260K.gguf", "conformance/qwen2/model-Q4_0.gguf",
+                                         "tests/data/goldens/gemma3/model-Q8_0.gguf",
+                                         "tests/data/goldens/phi4-mini/model-F32.gguf"),
+                         corpus_name);
 
 }  // namespace
 }  // namespace tandem::gguf

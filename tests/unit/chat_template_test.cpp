@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <map>
 
 #include "core/error.h"
 #include "gguf/file.h"
@@ -309,6 +312,50 @@ const std::string kMistralNemo2407V3Tekken = R"tpl({%- if messages[0]["role"] ==
 {%- endfor %}
 )tpl";
 
+// ChatGLM3, ChatGLM4 (glm-4-9b-chat) and MiniCPM templates as llama.cpp's
+// tests/test-chat-template.cpp has them.
+const std::string kChatGlm3 =
+    "{% for message in messages %}{% if loop.first %}[gMASK]sop<|{{ message['role'] }}|>\n {{ message['content'] "
+    "}}{% else %}<|{{ message['role'] }}|>\n {{ message['content'] }}{% endif %}{% endfor %}{% if "
+    "add_generation_prompt %}<|assistant|>{% endif %}";
+
+const std::string kChatGlm4 =
+    "[gMASK]<sop>{% for item in messages %}{% if item['tools'] is defined %}<|system|>\n"
+    "\u4f60\u662f\u4e00\u4e2a\u540d\u4e3a ChatGLM \u7684\u4eba\u5de5\u667a\u80fd\u52a9\u624b\u3002"
+    "\u4f60\u662f\u57fa\u4e8e\u667a\u8c31AI\u8bad\u7ec3\u7684\u8bed\u8a00\u6a21\u578b GLM-4 "
+    "\u6a21\u578b\u5f00\u53d1\u7684\uff0c\u4f60\u7684\u4efb\u52a1\u662f\u9488\u5bf9\u7528\u6237"
+    "\u7684\u95ee\u9898\u548c\u8981\u6c42\u63d0\u4f9b\u9002\u5f53\u7684\u7b54\u590d\u548c\u652f"
+    "\u6301\u3002\n\n# \u53ef\u7528\u5de5\u5177{% set tools = item['tools'] %}{% for tool in tools %}{% if "
+    "tool['type'] == 'function' %}\n\n## {{ tool['function']['name'] }}\n\n{{ tool['function'] | "
+    "tojson(indent=4) }}\n......{% endif %}{% endfor %}{% endif %}{% if item['content'] %}<|{{ item['role'] "
+    "}}|>{{ item['metadata'] }}\n{{ item['content'] }}{% endif %}{% endfor %}{% if add_generation_prompt "
+    "%}<|assistant|>\n{% endif %}";
+
+const std::string kMiniCpm =
+    "{% for message in messages %}{% if message['role'] == 'user' %}{{'<\u7528\u6237>' + "
+    "message['content'].strip() + '<AI>'}}{% else %}{{message['content'].strip()}}{% endif %}{% endfor %}";
+
+// Real templates of the newer families, from llama.cpp's models/templates (tests/data/chat_templates).
+const std::string& template_file(const std::string& name) {
+  static std::map<std::string, std::string> cache;
+  std::string& text = cache[name];
+  if (text.empty()) {
+    std::ifstream in(std::string(TANDEM_SOURCE_DIR) + "/tests/data/chat_templates/" + name, std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  return text;
+}
+
+const std::string kChatmlExpected =
+    "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n"
+    "<|im_start|>assistant\nHi there<|im_end|>\n<|im_start|>user\nWho are you<|im_end|>\n"
+    "<|im_start|>assistant\n   I am an assistant   <|im_end|>\n<|im_start|>user\nAnother question<|im_end|>\n"
+    "<|im_start|>assistant\n";
+
+const std::string kChatGlm4Expected =
+    "[gMASK]<sop><|system|>\nYou are a helpful assistant<|user|>\nHello<|assistant|>\nHi there<|user|>\nWho are "
+    "you<|assistant|>\n   I am an assistant   <|user|>\nAnother question<|assistant|>\n";
+
 struct RealTemplateCase {
   std::string model;  // test name
   const std::string* template_text;
@@ -317,7 +364,8 @@ struct RealTemplateCase {
   std::string expected;
 };
 
-// Expected prompts are llama.cpp's (tests/test-chat-template.cpp). Its tests have
+// Expected prompts are llama.cpp's (tests/test-chat-template.cpp; for the real Qwen3,
+// SmolLM3 and GLM-4.6 templates, the family it detects them as). Its tests have
 // no Zephyr case: that one was rendered from the template with Jinja. Gemma-2's is
 // llama.cpp's Gemma expectation (same turns; the system text joins the first user turn).
 std::vector<RealTemplateCase> real_template_cases() {
@@ -369,6 +417,16 @@ std::vector<RealTemplateCase> real_template_cases() {
        "<start_of_turn>user\nYou are a helpful assistant\n\nHello<end_of_turn>\n<start_of_turn>model\nHi "
        "there<end_of_turn>\n<start_of_turn>user\nWho are you<end_of_turn>\n<start_of_turn>model\nI am an "
        "assistant<end_of_turn>\n<start_of_turn>user\nAnother question<end_of_turn>\n<start_of_turn>model\n"},
+      {"ChatGlm3", &kChatGlm3, "chatglm3", "", "",
+       "[gMASK]sop<|system|>\n You are a helpful assistant<|user|>\n Hello<|assistant|>\n Hi there<|user|>\n Who are "
+       "you<|assistant|>\n    I am an assistant   <|user|>\n Another question<|assistant|>"},
+      {"ChatGlm4", &kChatGlm4, "chatglm4", "", "", kChatGlm4Expected},
+      {"MiniCpm", &kMiniCpm, "minicpm", "", "",
+       "You are a helpful assistant<\u7528\u6237>Hello<AI>Hi there<\u7528\u6237>Who are you<AI>I am an "
+       "assistant<\u7528\u6237>Another question<AI>"},
+      {"Qwen3", &template_file("Qwen-Qwen3-0.6B.jinja"), "chatml", "", "", kChatmlExpected},
+      {"SmolLM3", &template_file("HuggingFaceTB-SmolLM3-3B.jinja"), "chatml", "", "", kChatmlExpected},
+      {"Glm46", &template_file("GLM-4.6.jinja"), "chatglm4", "", "", kChatGlm4Expected},
       {"Zephyr7BBeta", &kZephyr7BBeta, "zephyr", "<s>", "</s>",
        "<|system|>\nYou are a helpful assistant</s>\n<|user|>\nHello</s>\n<|assistant|>\nHi there</s>\n"
        "<|user|>\nWho are you</s>\n<|assistant|>\n   I am an assistant   </s>\n<|user|>\nAnother question</s>\n"
@@ -452,7 +510,8 @@ TEST(ChatTemplate, ForcedNameOverridesDetection) {
 
 TEST(ChatTemplate, EveryNameDetectsAsItselfAndRenders) {
   const std::vector<std::string> names = chat_template_names();
-  for (const char* required : {"llama2", "mistral", "llama3", "chatml", "phi3", "gemma", "zephyr"}) {
+  for (const char* required :
+       {"llama2", "mistral", "llama3", "chatml", "phi3", "gemma", "zephyr", "chatglm3", "chatglm4", "minicpm"}) {
     EXPECT_NE(std::find(names.begin(), names.end(), required), names.end()) << required;
   }
   for (const std::string& name : names) {
@@ -496,6 +555,8 @@ TEST(ChatTemplate, LookalikeTemplatesAreNotMisrendered) {
   EXPECT_EQ(detect_chat_template("{% if item['role'] == 'user' %}<|user|>\n{{ item['content'] }}{% endif "
                                  "%}<|assistant|>"),
             "");
+  // A GLM template that is neither ChatGLM3's nor GLM-4's prefix is not guessed at.
+  EXPECT_EQ(detect_chat_template("[gMASK]{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}{% endfor %}"), "");
   EXPECT_EQ(detect_chat_template(""), "");
 }
 

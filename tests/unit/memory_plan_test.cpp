@@ -14,6 +14,9 @@
 #include "core/error.h"
 #include "gguf/file.h"
 #include "memory/plan.h"
+#include "memory/shape_layout.h"
+#include "quant/recipes.h"
+#include "synth/spec.h"
 #include "support/test_paths.h"
 
 namespace tandem::memory {
@@ -106,6 +109,42 @@ TEST(MemoryPlan, ParseSize) {
   EXPECT_EQ(parse_size("1000"), 1000u);
   EXPECT_THROW(parse_size("lots"), Error);
   EXPECT_THROW(parse_size("4XB"), Error);
+}
+
+// A shape's plan (no file) and the plan of the file synth writes for it agree, for every newer
+// family: the tensor list is one piece of knowledge (synth::shape_tensors).
+TEST(MemoryPlan, ShapePlansMatchTheirFiles) {
+  for (const char* name : {"qwen3", "gemma3", "smollm3", "minicpm", "glm4", "chatglm", "phi4-mini"}) {
+    SCOPED_TRACE(name);
+    const std::string folder = std::string(TANDEM_SOURCE_DIR) + "/tests/data/goldens/" + name;
+    synth::ModelShape shape;
+    synth::SynthOptions options;
+    synth::read_spec(folder + "/spec.json", shape, options);
+    const auto file = gguf::File::open(folder + "/model-F32.gguf");
+    const ModelLayout from_file = layout_from_gguf(file);
+    shape.n_vocab = from_file.n_vocab;
+    const ModelLayout from_shape = layout_from_shape(shape, quant::find_recipe("F32"));
+    ASSERT_EQ(from_shape.weights.size(), 1u);
+    EXPECT_EQ(from_shape.weights[0].n_tensors, (int)file.tensors().size());
+    EXPECT_EQ(from_shape.weight_bytes(), from_file.weight_bytes());
+    EXPECT_EQ(from_shape.fused_qkv, from_file.fused_qkv);
+    EXPECT_EQ(from_shape.fused_gate_up, from_file.fused_gate_up);
+    EXPECT_EQ(from_shape.local_rope, from_file.local_rope);
+  }
+}
+
+// Every shape `tandem plan --shape` offers plans without error, the newer families included.
+TEST(MemoryPlan, EveryShapePlans) {
+  for (const char* name : {"qwen3-0.6b", "qwen3-4b", "qwen3-8b", "gemma3-1b", "gemma3-4b", "minicpm-2b", "smollm3-3b",
+                           "glm4-9b", "phi-4-mini"})
+    EXPECT_NE(synth::find_shape(name), nullptr) << name;
+  for (const auto& s : synth::all_shapes()) {
+    SCOPED_TRACE(s.name);
+    const ModelLayout m = layout_from_shape(s, quant::find_recipe("Q4_K_M"));
+    const Plan p = make_plan(m, {.n_ctx = 4096});
+    EXPECT_GT(p.weights_bytes, uint64_t(s.n_embd) * s.n_vocab / 2);
+    EXPECT_EQ(p.kv_bytes_per_token, 2ull * s.n_layer * s.n_head_kv * s.dim_head() * 2);  // f16 cache
+  }
 }
 
 TEST(MemoryPlan, ReadsOnlyTheHeader) {

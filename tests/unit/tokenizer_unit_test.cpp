@@ -101,8 +101,15 @@ TEST(SplitRegexTest, FollowsEcmaScriptOrderAndCategories) {
   EXPECT_EQ(split(R"(\p{N}{1,3})", "12345x"), (std::vector<size_t>{3, 2, 1}));
   EXPECT_EQ(split(R"(\p{L}+)", "\xC3\xA9t\xC3\xA9!"), (std::vector<size_t>{3, 1}));  // "été!"
   EXPECT_EQ(split(R"(\s+$)", "a  b  "), (std::vector<size_t>{4, 2}));
+  // Quantified groups (GPT-4o's split), greedy with backtracking; an empty iteration ends the loop.
+  EXPECT_EQ(split(R"((ab)+)", "ababa"), (std::vector<size_t>{4, 1}));
+  EXPECT_EQ(split(R"((ab)*b)", "ababb"), (std::vector<size_t>{5}));
+  EXPECT_EQ(split(R"(((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+)", "HTTPServer camelCaseX"), (std::vector<size_t>{10, 1, 5, 4, 1}));
+  EXPECT_EQ(split(R"((a?)*b)", "aab"), (std::vector<size_t>{3}));
+  EXPECT_EQ(split(R"((ab){2})", "ababab"), (std::vector<size_t>{4, 2}));
   EXPECT_THROW(SplitRegex("a+?"), Error);
-  EXPECT_THROW(SplitRegex("(ab)+"), Error);
+  EXPECT_THROW(SplitRegex("(ab)+?"), Error);
+  EXPECT_THROW(SplitRegex("(?=a)+"), Error);
   EXPECT_THROW(SplitRegex("[ab"), Error);
 }
 

@@ -1,12 +1,15 @@
 // llama.cpp's tokenizer test vectors: every string of every vocabulary in
 // shared/tokenizers must encode to exactly the expected ids, and byte-level
-// BPE must decode back to the original text.
+// BPE must decode back to the original text. The newer families' tokenizers whose
+// vocabularies are not in shared/tokenizers run on the closest real vocabulary under
+// their own pre-tokenizer or flags, with ids from llama.cpp (tests/data/tokenizers).
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
 #include "gguf/file.h"
+#include "gguf/writer.h"
 #include "support/test_paths.h"
 #include "tokenizer/tokenizer.h"
 
@@ -96,6 +99,75 @@ INSTANTIATE_TEST_SUITE_P(Shared, VocabVectors,
                            for (char& c : name) if (c == '-') c = '_';
                            return name;
                          });
+
+// A real vocabulary with some metadata replaced, as llama.cpp's kv_overrides replace it when
+// tools/goldens' golden_dump made the expected ids (tests/data/tokenizers/README.md).
+struct Derived {
+  const char* name;
+  std::string vocab;  // a GGUF with a tokenizer
+  std::vector<std::pair<std::string, gguf::Value>> overrides;
+  std::vector<std::pair<std::string, std::string>> vectors;  // .inp, .out
+};
+
+std::string repo_path(const std::string& relative) { return std::string(TANDEM_SOURCE_DIR) + "/" + relative; }
+
+std::vector<Derived> derived_cases() {
+  const std::string own = repo_path("tests/data/tokenizers/newer-families.inp");
+  auto out = [](const std::string& name) { return repo_path("tests/data/tokenizers/" + name); };
+  const std::string bpe = test::shared_path("tokenizers/ggml-vocab-llama-bpe.gguf");
+  const std::string spm = test::shared_path("tokenizers/ggml-vocab-llama-spm.gguf");
+  const std::string qwen2 = test::shared_path("tokenizers/ggml-vocab-qwen2.gguf");
+  return {
+      // Phi-4-mini's (and Llama 4's) pre-tokenizer; its o200k vocabulary is not available.
+      {"gpt4o", bpe, {{"tokenizer.ggml.pre", gguf::Value::string("gpt-4o")}},
+       {{bpe + ".inp", out("llama-bpe-as-gpt-4o.shared.out")}, {own, out("llama-bpe-as-gpt-4o.own.out")}}},
+      // GLM-4's: Llama 3's split without its whole-word lookup (GLM-4's vocabulary is not available).
+      {"glm4", bpe, {{"tokenizer.ggml.pre", gguf::Value::string("glm4")}},
+       {{bpe + ".inp", out("llama-bpe-as-glm4.shared.out")}, {own, out("llama-bpe-as-glm4.own.out")}}},
+      // Gemma's SentencePiece flags (no space prefix); Gemma 3's vocabulary is not available.
+      {"spm_no_space_prefix", spm, {{"tokenizer.ggml.add_space_prefix", gguf::Value::boolean(false)}},
+       {{spm + ".inp", out("llama-spm-no-space-prefix.shared.out")}, {own, out("llama-spm-no-space-prefix.own.out")}}},
+      // Qwen3's tokenizer is Qwen2's byte-level BPE plus added tokens; the qwen3 golden
+      // model's slice has <think> as a user-defined token, matched inside plain text.
+      {"qwen3_slice", repo_path("tests/data/goldens/qwen3/model-F32.gguf"), {},
+       {{qwen2 + ".inp", out("qwen3-slice.shared.out")}, {own, out("qwen3-slice.own.out")}}},
+      {"qwen2_own_strings", qwen2, {}, {{own, out("qwen2.own.out")}}},
+      {"llama_bpe_own_strings", bpe, {}, {{own, out("llama-bpe.own.out")}}},
+  };
+}
+
+class DerivedVectors : public ::testing::TestWithParam<Derived> {};
+
+TEST_P(DerivedVectors, EncodesEveryStringAsLlamaCppDoes) {
+  const Derived& c = GetParam();
+  std::string path = c.vocab;
+  if (!c.overrides.empty()) {  // the same vocabulary, written again with the overrides
+    const auto source = gguf::File::open(c.vocab);
+    gguf::Writer writer;
+    for (const auto& [key, value] : source.metadata()) writer.set(key, value);
+    for (const auto& [key, value] : c.overrides) writer.set(key, value);
+    path = test::temp_path(std::string(c.name) + ".gguf");
+    writer.write(path);
+  }
+  const auto tokenizer = Tokenizer::from_gguf(gguf::File::open(path));
+  for (const auto& [inp, out] : c.vectors) {
+    const auto inputs = read_inputs(inp);
+    const auto outputs = read_outputs(out);
+    ASSERT_FALSE(inputs.empty()) << inp;
+    ASSERT_EQ(inputs.size(), outputs.size()) << out;
+    size_t matched = 0;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const auto ids = tokenizer->encode(inputs[i], /*add_special=*/false, /*parse_special=*/false);
+      if (ids == outputs[i]) ++matched;
+      EXPECT_EQ(ids_to_string(ids), ids_to_string(outputs[i])) << out << " string " << i << ": '" << inputs[i] << "'";
+    }
+    std::printf("[ vectors  ] %s (%s): %zu/%zu strings match\n", c.name, out.substr(out.rfind('/') + 1).c_str(), matched,
+                inputs.size());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(NewerFamilies, DerivedVectors, ::testing::ValuesIn(derived_cases()),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace tandem::tokenizer

@@ -3,17 +3,19 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "synth/spec.h"
 #include "synth/synth.h"
 
 namespace tandem::cli {
 
 void add_synth(CLI::App& app) {
   auto* cmd = app.add_subcommand("synth", "Write a random-weight GGUF with a real model's shapes and metadata");
-  static std::string shape, type = "Q4_0", out, vocab;
+  static std::string shape, type = "Q4_0", out, vocab, spec;
   static int layers = 0, threads = 0;
   static uint64_t seed = 1;
   static bool list = false;
   cmd->add_option("--shape", shape, "Model shape (see --list)");
+  cmd->add_option("--spec", spec, "A JSON model spec instead of a shape (tests/data/goldens/*/spec.json)");
   cmd->add_option("--type", type, "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_S/M/L, Q4_K_S/M, Q5_K_S/M, Q6_K")
       ->capture_default_str();
   cmd->add_option("-o,--output", out, "Output GGUF path");
@@ -27,23 +29,30 @@ void add_synth(CLI::App& app) {
       std::printf("%-16s %-7s %7s %5s %6s %5s %3s %6s %s\n", "shape", "arch", "vocab", "embd", "layers", "heads", "kv", "ff",
                   "tokenizer (../shared/tokenizers/ggml-vocab-*.gguf)");
       for (const auto& s : synth::all_shapes())
-        std::printf("%-16s %-7s %7d %5d %6d %5d %3d %6d %s\n", std::string(s.name).c_str(), std::string(s.arch).c_str(),
+        std::printf("%-16s %-7s %7d %5d %6d %5d %3d %6d %s\n", s.name.c_str(), s.arch.c_str(),
                     s.n_vocab, s.n_embd, s.n_layer, s.n_head, s.n_head_kv, s.n_ff,
-                    s.vocab.empty() ? "(generated)" : std::string(s.vocab).c_str());
+                    s.vocab.empty() ? "(generated)" : s.vocab.c_str());
       return;
     }
-    if (shape.empty() || out.empty()) fail("synth needs --shape NAME and -o OUT.gguf (--list shows the shapes)");
+    if ((shape.empty() == spec.empty()) || out.empty())
+      fail("synth needs --shape NAME or --spec FILE, and -o OUT.gguf (--list shows the shapes)");
     synth::SynthOptions options;
-    options.shape = synth::find_shape(shape);
-    if (!options.shape) {
-      std::string known;
-      for (const auto& s : synth::all_shapes()) known += (known.empty() ? "" : ", ") + std::string(s.name);
-      fail("unknown shape '", shape, "' (known: ", known, ")");
+    static synth::ModelShape spec_shape;
+    if (!spec.empty()) {
+      synth::read_spec(spec, spec_shape, options);
+      shape = spec_shape.name;
+    } else {
+      options.shape = synth::find_shape(shape);
+      if (!options.shape) {
+        std::string known;
+        for (const auto& s : synth::all_shapes()) known += (known.empty() ? "" : ", ") + std::string(s.name);
+        fail("unknown shape '", shape, "' (known: ", known, ")");
+      }
+      options.vocab_path = vocab;
+      options.seed = seed;
     }
     options.recipe = &synth::find_recipe(type);
     options.layers = layers;
-    options.vocab_path = vocab;
-    options.seed = seed;
     options.threads = threads;
     const auto start = std::chrono::steady_clock::now();
     const auto summary = synth::synthesize(options, out);
