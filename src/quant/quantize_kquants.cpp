@@ -405,10 +405,13 @@ void quantize_row_kquant(Type type, const float* src, void* dst, int64_t n) {
   encoder->encode(src, static_cast<uint8_t*>(dst), n / kSuperBlockElems);
 }
 
-bool can_quantize_to(Type type) { return has_quantizer(type) || has_kquant_quantizer(type); }
+bool can_quantize_to(Type type) { return has_quantizer(type) || has_kquant_quantizer(type) || has_iquant_quantizer(type); }
 
-void quantize_row_to(Type type, const float* src, void* dst, int64_t n) {
-  if (has_kquant_quantizer(type)) quantize_row_kquant(type, src, dst, n);
+bool uses_importance(Type type) { return has_iquant_quantizer(type); }
+
+void quantize_row_to(Type type, const float* src, void* dst, int64_t n, const float* importance) {
+  if (has_iquant_quantizer(type)) quantize_row_iquant(type, src, dst, n, importance);
+  else if (has_kquant_quantizer(type)) quantize_row_kquant(type, src, dst, n);
   else quantize_row(type, src, dst, n);
 }
 
