@@ -16,6 +16,7 @@
 #include "quant/reference.h"
 #include "support/ggml_peer.h"
 #include "support/test_paths.h"
+#include "synth/type_mix.h"
 
 namespace tandem::quant {
 namespace {
@@ -192,6 +193,24 @@ TEST(QuantizeIQuants, MixesFollowLlamaCppsRules) {
   // With an importance matrix llama.cpp gives Q4_0's first ffn_down layers Q4_1.
   EXPECT_EQ(chosen(t, choose_types(find_recipe("Q4_0"), gqa8, t, true), "blk.1.ffn_down.weight"), Type::Q4_1);
   EXPECT_EQ(chosen(t, choose_types(find_recipe("Q4_0"), gqa8, t), "blk.1.ffn_down.weight"), Type::Q4_0);
+}
+
+// tandem synth's file types are tandem quantize's (synth/type_mix.h keeps its own table of
+// names for its enum): same base type and general.file_type, and the IQ4 mixes are there.
+TEST(QuantizeIQuants, SynthKnowsTheSameFileTypes) {
+  for (std::string_view name : synth::recipe_names()) {
+    const synth::RecipeInfo& ours = synth::find_recipe(name);
+    const Recipe& theirs = find_recipe(name);
+    EXPECT_EQ(ours.base, theirs.base) << name;
+    EXPECT_EQ(ours.file_type, theirs.file_type) << name;
+  }
+  EXPECT_EQ(synth::find_recipe("iq4_xs").base, Type::IQ4_XS);
+  synth::TensorSlot down{synth::Role::FfnDown, 0, 16, 4, 4096, true};
+  EXPECT_EQ(synth::tensor_type(synth::find_recipe("IQ4_XS"), down), Type::Q5_K);
+  down.layer = 5;
+  EXPECT_EQ(synth::tensor_type(synth::find_recipe("IQ4_XS"), down), Type::IQ4_XS);
+  down.row_len = 2880;
+  EXPECT_EQ(synth::tensor_type(synth::find_recipe("IQ4_XS"), down), Type::IQ4_NL);
 }
 
 TEST(QuantizeIQuants, TypesTandemDoesNotWriteAreNamedInTheError) {
