@@ -17,9 +17,11 @@ bool has_quantizer(Type type);
 void quantize_row(Type type, const float* src, void* dst, int64_t n);
 
 // K-quant reference quantizers (quantize_kquants.cpp), bit-identical to ggml's
-// quantize_row_q{2..6}_K_ref: Q2_K, Q3_K, Q4_K, Q5_K, Q6_K; n a multiple of 256.
+// quantize_row_q{2..6}_K_ref: Q2_K, Q3_K, Q4_K, Q5_K, Q6_K; n a multiple of 256. With
+// `importance` (n weights, see below), Q4_K / Q5_K / Q6_K are ggml's weighted quantizers
+// (quantize_q{4,5,6}_K with quant_weights); Q2_K and Q3_K ignore it.
 bool has_kquant_quantizer(Type type);
-void quantize_row_kquant(Type type, const float* src, void* dst, int64_t n);
+void quantize_row_kquant(Type type, const float* src, void* dst, int64_t n, const float* importance = nullptr);
 
 // I-quant quantizers (quantize_iquants.cpp), bit-identical to ggml's quantize_iq4_nl /
 // quantize_iq4_xs, which llama-quantize calls for every IQ4 tensor: IQ4_NL, IQ4_XS.

@@ -1,7 +1,8 @@
 // `tandem quantize ... IQ4_XS|IQ4_NL [--imatrix FILE]` on the conformance llama model: every
 // tensor gets llama.cpp's type and ggml's bytes (ggml_quantize_chunk from the peer, with the
-// importance matrix's weights where the file has them), the output records the importance
-// matrix as llama-quantize does and runs; a wrong or corrupt importance matrix is an error.
+// importance matrix's weights where the file has them and the type's quantizer takes them),
+// the output records the importance matrix as llama-quantize does and runs; a wrong or
+// corrupt importance matrix is an error.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -89,20 +90,27 @@ TEST(QuantizeIQuantsCli, WritesLlamaCppsTypesAndGgmlsBytes) {
 TEST(QuantizeIQuantsCli, AnImportanceMatrixSteersTheQuantizerAndIsRecorded) {
   const auto model = gguf::File::open(test::shared_path(kModel));
   const std::string dat = test::temp_path("llama.imatrix.dat"), out = test::temp_path("llama-IQ4_XS-imatrix.gguf");
-  // Some matrices, the output among them (a Q6_K tensor: its quantizer takes no importance).
+  // Some matrices, the output among them (Q6_K, weighted too).
   const auto weights = write_imatrix(dat, model, {"blk.0.attn_q.weight", "blk.1.ffn_down.weight", "blk.0.ffn_up.weight",
                                                   "output.weight"});
   auto r = test::run_cli("quantize --imatrix '" + dat + "' '" + test::shared_path(kModel) + "' '" + out + "' IQ4_XS");
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("1 Q6_K tensor(s) have importance data"), std::string::npos) << r.err;
-  auto importance = weights;
-  importance.erase("output.weight");  // quantized as without
-  expect_ggmls_bytes(out, importance);
+  EXPECT_EQ(r.err.find("have importance data"), std::string::npos) << r.err;
+  expect_ggmls_bytes(out, weights);
   const auto file = gguf::File::open(out);
   EXPECT_EQ(file.get_string("quantize.imatrix.file"), dat);
   EXPECT_EQ(file.get_string("quantize.imatrix.dataset"), "test-data.txt");
   EXPECT_EQ(file.get_uint("quantize.imatrix.entries_count"), 4u);
   EXPECT_EQ(file.get_uint("quantize.imatrix.chunks_count"), 7u);
+
+  // Q4_0's quantizer takes no importance matrix here: its tensors with data are counted.
+  const std::string q4 = test::temp_path("llama-Q4_0-imatrix.gguf");
+  r = test::run_cli("quantize --imatrix '" + dat + "' '" + test::shared_path(kModel) + "' '" + q4 + "' Q4_0");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("3 Q4_0 tensor(s) have importance data"), std::string::npos) << r.err;
+  auto importance = weights;
+  for (const char* name : {"blk.0.attn_q.weight", "blk.1.ffn_down.weight", "blk.0.ffn_up.weight"}) importance.erase(name);
+  expect_ggmls_bytes(q4, importance);  // the output (Q6_K) weighted, the Q4_0 tensors as without
 }
 
 TEST(QuantizeIQuantsCli, AWrongImportanceMatrixIsAnError) {

@@ -1,7 +1,7 @@
 // tandem quantize IN.gguf OUT.gguf TYPE [--imatrix FILE]: llama-quantize's per-tensor mixes,
 // written tensor by tensor (streaming), so a 7B model never sits in memory: only the mapped
 // input and one chunk of rows per tensor at a time. An importance matrix (llama-imatrix's
-// GGUF or legacy .dat) steers the mix and the quantizers that take one (IQ4_NL, IQ4_XS).
+// GGUF or legacy .dat) steers the mix and the quantizers that take one (IQ4_*, Q4_K .. Q6_K).
 #include <unistd.h>
 
 #include <algorithm>
@@ -200,8 +200,8 @@ void add_quantize(CLI::App& app) {
   cmd->add_option("-t,--threads", n_threads, "Threads (0: all cores)");
   cmd->add_flag("--allow-requantize", allow_requantize, "Allow an already quantized input (loses quality)");
   cmd->add_option("--imatrix", imatrix_path,
-                  "Importance matrix from llama-imatrix (GGUF or legacy .dat), used by the IQ4_NL / IQ4_XS quantizers "
-                  "and the mixes");
+                  "Importance matrix from llama-imatrix (GGUF or legacy .dat), used by the IQ4_NL, IQ4_XS, Q4_K, Q5_K "
+                  "and Q6_K quantizers and the mixes");
   cmd->callback([] { quantize_file(in_path, out_path, type, n_threads, allow_requantize, imatrix_path); });
 }
 
