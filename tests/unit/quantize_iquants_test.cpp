@@ -23,6 +23,16 @@
 namespace tandem::quant {
 namespace {
 
+// The peer's arm64 libggml-base is built with floating-point contraction (its C compiled for
+// an FMA machine), so its quantizers' bytes differ from llama-quantize's on x86, which ours
+// reproduce on every platform (checked on aarch64 against x86 llama-quantize's files in
+// conformance_iquants_test). Byte comparisons with the peer are meaningful on x86 only.
+#if defined(__aarch64__)
+#define SKIP_ON_ARM() GTEST_SKIP() << "the arm64 peer contracts a*b+c into FMAs: not llama-quantize's x86 bytes"
+#else
+#define SKIP_ON_ARM() (void)0
+#endif
+
 const Type kTypes[] = {Type::IQ4_NL, Type::IQ4_XS};
 // With an importance matrix also the K-quants whose ggml quantizers take one and that the IQ4
 // mixes use (output Q6_K, attn_v / ffn_down Q5_K), and Q4_K.
@@ -82,6 +92,7 @@ std::vector<float> importance(int64_t n, uint32_t seed) {
 }
 
 TEST(QuantizeIQuants, WritesGgmlsBytesOnHardRows) {
+  SKIP_ON_ARM();
   const test::GgmlPeer& peer = test::GgmlPeer::get();
   int64_t rows = 0;
   const int64_t n = 512;
@@ -100,6 +111,7 @@ TEST(QuantizeIQuants, WritesGgmlsBytesOnHardRows) {
 // Every matrix of the conformance models (256- and 768-wide rows, fused phi3 tensors), its
 // first 64 rows (the rows are alike; the row lengths are what differ).
 TEST(QuantizeIQuants, WritesGgmlsBytesOnTheConformanceMatrices) {
+  SKIP_ON_ARM();
   const test::GgmlPeer& peer = test::GgmlPeer::get();
   for (const char* arch : {"llama", "qwen2", "phi3"}) {
     const auto f32 = gguf::File::open(test::shared_path(std::string("conformance/") + arch + "/model-F32.gguf"));
