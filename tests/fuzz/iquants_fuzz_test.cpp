@@ -4,11 +4,14 @@
 // infinite scales) in a GGUF file's tensors of every new type, parsed, decoded and multiplied
 // by the reference path, the int8 reference and every SIMD kernel table. Under ASan
 // (scripts/test.sh) a read past any grid table is a failure; elsewhere the results must
-// simply come back (finite where the scales are).
+// simply come back (finite where the scales are). The golden i-quant models, their tensor data
+// overwritten at random, load and run.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <vector>
 
@@ -19,6 +22,7 @@
 #include "kernels/dispatch.h"
 #include "kernels/int8_reference.h"
 #include "kernels/matmul.h"
+#include "model/context.h"
 #include "quant/reference.h"
 #include "support/simd_tables.h"
 
@@ -113,6 +117,36 @@ TEST(IQuantsFuzz, EveryBlockWithAFiniteScaleDecodesToFiniteWeights) {
       for (float v : out) ASSERT_TRUE(std::isfinite(v)) << quant::type_name(type) << " round " << round;
     }
   }
+}
+
+// The golden models of every i-quant file type (tests/data/goldens/llama-iquants) with random
+// bytes written over their tensor data: they load and evaluate under the float path and the
+// fastest ISA (logits may be anything; nothing may read out of bounds or throw).
+TEST(IQuantsFuzz, GoldenModelsWithCorruptTensorDataLoadAndRun) {
+  namespace fs = std::filesystem;
+  const fs::path folder = fs::path(TANDEM_SOURCE_DIR) / "tests/data/goldens/llama-iquants";
+  std::vector<fs::path> models;
+  for (const auto& entry : fs::directory_iterator(folder))
+    if (entry.path().filename().string().rfind("model-", 0) == 0) models.push_back(entry.path());
+  std::sort(models.begin(), models.end());
+  ASSERT_GE(models.size(), 11u) << "expected the golden models in " << folder;
+  std::mt19937 rng(4242);
+  const kernels::Isa saved = kernels::active_isa();
+  for (const fs::path& path : models) {
+    const auto original = MappedFile::open(path.string());
+    std::vector<uint8_t> bytes(original->data(), original->data() + original->size());
+    const uint64_t data_at = gguf::File::parse(MappedFile::from_bytes(bytes, path.string())).data_offset();
+    for (int i = 0; i < 4000; i++) bytes[data_at + rng() % (bytes.size() - data_at)] = uint8_t(rng());
+    auto model = model::Model::from_file(gguf::File::parse(MappedFile::from_bytes(bytes, path.string())));
+    for (kernels::Isa isa : {kernels::Isa::Ref, kernels::detect_isa()}) {
+      kernels::set_isa(isa);
+      model::Context ctx(model, {.n_ctx = 64, .n_threads = 2, .kv_type = quant::Type::F32});
+      ctx.eval(std::vector<int32_t>{1, 403, 407, 261});
+      ctx.eval(std::vector<int32_t>{378});
+      (void)ctx.logits(0)[0];
+    }
+  }
+  kernels::set_isa(saved);
 }
 
 }  // namespace

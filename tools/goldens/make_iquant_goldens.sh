@@ -34,6 +34,9 @@ declare -A PROMPTS=(
   [IQ2_XXS]="1 2" [IQ1_M]="1 2" [IQ1_S]="1 2" [TQ2_0]="1 2" [TQ1_0]="1 2"
 )
 NEEDS_IMATRIX=" IQ3_XXS IQ2_M IQ2_XS IQ2_XXS IQ1_M IQ1_S "
+# The logs are kept without what changes from run to run: elapsed-time stamps and timings.
+TIMINGS='s/^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+ //; / time = |took|seconds per pass|ETA /d'
+
 
 ftypes=("$@")
 [[ ${#ftypes[@]} -gt 0 ]] || ftypes=(IQ4_XS IQ4_NL IQ3_S IQ3_XXS IQ2_M IQ2_XS IQ2_XXS IQ1_M IQ1_S TQ2_0 TQ1_0)
@@ -55,7 +58,7 @@ if [[ ! -f $OUT/imatrix.gguf ]]; then
   for format in gguf dat; do
     "$IMATRIX" -m "$SOURCE" -f "$work/imatrix.txt" -o "$OUT/imatrix.$format" --output-format "$format" -c 128 \
       --chunks 16 -t 1 > "$OUT/imatrix-$format.log" 2>&1 || { cat "$OUT/imatrix-$format.log" >&2; exit 1; }
-    sed -i "s|$PWD/||g; s|$work/||g" "$OUT/imatrix-$format.log"
+    sed -i -E "s|$PWD/||g; s|$work/||g; $TIMINGS" "$OUT/imatrix-$format.log"
   done
   "$QUANTIZE" --imatrix "$OUT/imatrix.gguf" "$SOURCE" "$OUT/model-IQ4_XS-imatrix.gguf" IQ4_XS 1 > "$work/q.log" 2>&1 ||
     { cat "$work/q.log" >&2; exit 1; }
@@ -70,7 +73,7 @@ for ft in "${ftypes[@]}"; do
   [[ $NEEDS_IMATRIX == *" $ft "* ]] && imatrix=(--imatrix "$OUT/imatrix.gguf")
   "$QUANTIZE" "${imatrix[@]}" "$SOURCE" "$OUT/model-$ft.gguf" "$ft" 1 > "$OUT/quantize-$ft.log" 2>&1 ||
     { cat "$OUT/quantize-$ft.log" >&2; exit 1; }
-  sed -i "s|$PWD/||g; s|$REF/||g" "$OUT/quantize-$ft.log"
+  sed -i -E "s|$PWD/||g; s|$REF/||g; $TIMINGS" "$OUT/quantize-$ft.log"
   /usr/bin/python3 tools/goldens/dequantize_gguf.py "$OUT/model-$ft.gguf" "$work/model-deq_$ft.gguf"
   for p in ${PROMPTS[$ft]}; do
     "$DUMP" logits "$OUT/model-$ft.gguf" "$work/prompt$p.txt" "$OUT/golden-$ft-prompt$p.json" "$OUT/logits-$ft-prompt$p.f32"
