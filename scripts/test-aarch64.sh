@@ -36,6 +36,8 @@ tests=(
   quant_legacy_test:'*'
   quant_half_test:'*'
   quant_quantize_test:'*'
+  quant_iquants_test:'*'
+  iquants_fuzz_test:'*'
   tokenizer_unit_test:'*'
   tokenizer_vectors_test:'*'
   conformance_logits_test:'*_golden_Q*_prompt1_json-*gemma2*'

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "quant/blocks.h"
+#include "quant/iquant_grids.h"
 #include "quant/repack.h"
 
 namespace tandem::kernels {
@@ -71,6 +72,12 @@ LegacyInts legacy_ints(Type type, const uint8_t* p) {
       out.dw = fp16_to_fp32(b.d), out.mm = fp16_to_fp32(b.m);
       break;
     }
+    case Type::IQ4_NL: {  // signed levels, like Q8_0
+      auto b = load<quant::BlockIQ4_NL>(p);
+      for (int e = 0; e < 32; e++) out.q[e] = quant::grids::kValuesIq4nl[nibble(b.qs, e)];
+      out.dw = fp16_to_fp32(b.d), out.mm = 0;
+      break;
+    }
     default: {  // Q8_0
       auto b = load<quant::BlockQ8_0>(p);
       for (int e = 0; e < 32; e++) out.q[e] = b.qs[e];
@@ -88,8 +95,49 @@ struct SuperInts {
   float d, dmin;
 };
 
+// The signed i-quants with Q8_K activations: q the signed level, sc the group multiplier, no mins.
+// IQ4_XS: w = d * (ls - 32) * kValuesIq4nl[q]; IQ3_S: w = d * (2s + 1) * (±grid); IQ2_S:
+// w = d / 8 * (2s + 1) * (±grid), s per 16 elements.
+bool iquant_ints(Type type, const uint8_t* p, SuperInts& out) {
+  using namespace quant::grids;
+  std::fill(out.mn, out.mn + 16, 0);
+  out.dmin = 0;
+  const auto sign = [](uint8_t signs, int j) { return (signs >> j) & 1 ? -1 : 1; };
+  if (type == Type::IQ4_XS) {
+    auto b = load<quant::BlockIQ4_XS>(p);
+    for (int e = 0; e < 256; e++) out.q[e] = kValuesIq4nl[nibble(b.qs + 16 * (e / 32), e % 32)];
+    for (int g = 0; g < 16; g++) out.sc[g] = quant::iq4xs_scale(b, g / 2) - 32;
+    out.d = fp16_to_fp32(b.d);
+    return true;
+  }
+  if (type == Type::IQ3_S) {
+    auto b = load<quant::BlockIQ3_S>(p);
+    for (int e = 0; e < 256; e++) {
+      const int g = e / 32, i = (e % 32) / 4;  // entry i of group g: 4 elements
+      const uint32_t entry = kGridIq3s[b.qs[8 * g + i] | (((b.qh[g] >> i) & 1) << 8)];
+      out.q[e] = int((entry >> (8 * (e % 4))) & 0xff) * sign(b.signs[e / 8], e % 8);
+    }
+    for (int g = 0; g < 16; g++) out.sc[g] = 1 + 2 * ((b.scales[g / 4] >> (4 * ((g / 2) % 2))) & 0xf);
+    out.d = fp16_to_fp32(b.d);
+    return true;
+  }
+  if (type == Type::IQ2_S) {
+    auto b = load<quant::BlockIQ2_S>(p);
+    for (int e = 0; e < 256; e++) {
+      const int run = e / 8, g = run / 4, l = run % 4;
+      const uint64_t entry = kGridIq2s[b.qs[run] | (((b.qh[g] >> (2 * l)) & 3) << 8)];
+      out.q[e] = int((entry >> (8 * (e % 8))) & 0xff) * sign(b.qs[32 + run], e % 8);
+    }
+    for (int g = 0; g < 16; g++) out.sc[g] = 1 + 2 * ((b.scales[g / 2] >> (4 * (g % 2))) & 0xf);
+    out.d = fp16_to_fp32(b.d) * 0.125f;
+    return true;
+  }
+  return false;
+}
+
 SuperInts super_ints(Type type, const uint8_t* p) {
   SuperInts out;
+  if (iquant_ints(type, p, out)) return out;
   if (type == Type::Q6_K) {
     auto b = load<quant::BlockQ6_K>(p);
     for (int e = 0; e < 256; e++) {
@@ -195,6 +243,8 @@ constexpr TypeKernels kTypes[] = {
     entry<Type::F32, ActFormat::F32>(),   entry<Type::F16, ActFormat::F32>(),
     entry<Type::BF16, ActFormat::F32>(),  entry<Type::Q4_0_R8, ActFormat::Q8_0>(),
     entry<Type::Q4_K_R8, ActFormat::Q8_K>(), entry<Type::Q5_0_R8, ActFormat::Q8_0>(),
+    entry<Type::IQ4_NL, ActFormat::Q8_0>(),  entry<Type::IQ4_XS, ActFormat::Q8_K>(),
+    entry<Type::IQ3_S, ActFormat::Q8_K>(),   entry<Type::IQ2_S, ActFormat::Q8_K>(),
 };
 
 }  // namespace
@@ -230,9 +280,9 @@ float vec_dot_reference(Type type, const uint8_t* w_row, const uint8_t* act_row,
     return vec_dot_reference(quant::original_type(type), row.data(), act_row, k);
   }
   switch (type) {
-    case Type::Q4_0: case Type::Q4_1: case Type::Q5_0: case Type::Q5_1: case Type::Q8_0:
+    case Type::Q4_0: case Type::Q4_1: case Type::Q5_0: case Type::Q5_1: case Type::Q8_0: case Type::IQ4_NL:
       return dot_legacy(type, w_row, act_row, k);
-    case Type::Q4_K: case Type::Q5_K: case Type::Q6_K:
+    case Type::Q4_K: case Type::Q5_K: case Type::Q6_K: case Type::IQ4_XS: case Type::IQ3_S: case Type::IQ2_S:
       return dot_kquant(type, w_row, act_row, k);
     default:
       return dot_float(type, w_row, act_row, k);

@@ -10,6 +10,9 @@
 //              (Q4_K/Q5_K: sc, mn the 6-bit scale/min of the 32-group; Q6_K: q = 0..63,
 //              sc = the signed scale, mn = 32 sc, dmin = d)
 //              -> da * (d * sum_g sc[g] * sum(q * qa) - dmin * sum_g mn[g] * bsums[g])
+//   IQ4_NL:    a 32-block with signed q = kValuesIq4nl[nibble], mm = 0 (as Q8_0)
+//   IQ4_XS, IQ3_S, IQ2_S: K-quant form with signed q (the level, ±grid value), sc the group's
+//              integer multiplier (ls - 32; 2s + 1), no mins; IQ2_S's d is the block's d / 8.
 #pragma once
 #include <cstdint>
 

@@ -119,10 +119,132 @@ struct BlockQ6_K {
   uint16_t d;
 };
 
+// ---- i-quants and ternary types. Their lookup tables are quant/iquant_grids.h; every
+// index field below is exactly as wide as the table it indexes (reference_iquants.cpp
+// static_asserts it),
+// so no bit pattern in a file can point past a table: there is no "out-of-range index".
+
+// w[e] = d * kValuesIq4nl[q[e]], q[e] the nibble of qs as in Q4_0.
+struct BlockIQ4_NL {
+  static constexpr Type kType = Type::IQ4_NL;
+  static constexpr int kElems = 32;
+  uint16_t d;
+  uint8_t qs[16];
+};
+
+// 8 groups of 32. w[e] = d * (ls[g] - 32) * kValuesIq4nl[q[e]], g = e / 32; ls[g] is 6 bits:
+// the low (g even) or high nibble of scales_l[g/2], plus bits 2g, 2g+1 of scales_h as bits 4-5.
+// q[e]: the low nibble of qs[16g + e%16] for e%32 < 16, the high nibble otherwise.
+struct BlockIQ4_XS {
+  static constexpr Type kType = Type::IQ4_XS;
+  static constexpr int kElems = 256;
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[4];
+  uint8_t qs[128];
+};
+
+// 8 groups of 32, each in 4 runs of 8. Group g reads qs[4g..4g+3] as two u32 (a, b): byte l of
+// a indexes kGridIq2xxs for run l; bits 7l..7l+6 of b index kSignsIq2xs (bit j set: element j
+// negative); b >> 28 is the group scale s. w = d * (0.5 + s) * 0.25 * grid byte * sign.
+struct BlockIQ2_XXS {
+  static constexpr Type kType = Type::IQ2_XXS;
+  static constexpr int kElems = 256;
+  uint16_t d;
+  uint16_t qs[32];
+};
+
+// Run r (of 32, 8 elements each): qs[r] & 511 indexes kGridIq2xs, qs[r] >> 9 kSignsIq2xs;
+// scale: the low (runs 4g, 4g+1) or high nibble of scales[g]. w = d * (0.5 + s) * 0.25 * grid * sign.
+struct BlockIQ2_XS {
+  static constexpr Type kType = Type::IQ2_XS;
+  static constexpr int kElems = 256;
+  uint16_t d;
+  uint16_t qs[32];
+  uint8_t scales[8];
+};
+
+// Run r = 4g + l: index qs[r] | bits 2l, 2l+1 of qh[g] as bits 8-9 into kGridIq2s; signs: the
+// byte qs[32 + r] (bit j: element j negative); scale as IQ2_XS.
+struct BlockIQ2_S {
+  static constexpr Type kType = Type::IQ2_S;
+  static constexpr int kElems = 256;
+  uint16_t d;
+  uint8_t qs[64];
+  uint8_t qh[8];
+  uint8_t scales[8];
+};
+
+// Group g: 8 bytes qs[8g..] index kGridIq3xxs (4 elements each); the u32 at qs[64 + 4g]
+// holds 4 x 7 sign bits (kSignsIq2xs, one per run of 8) and the scale s in its top 4 bits.
+// w = d * (0.5 + s) * 0.5 * grid byte * sign.
+struct BlockIQ3_XXS {
+  static constexpr Type kType = Type::IQ3_XXS;
+  static constexpr int kElems = 256;
+  uint16_t d;
+  uint8_t qs[96];
+};
+
+// Group g (of 8): qs[8g + i] | bit i of qh[g] as bit 8 indexes kGridIq3s (4 elements each);
+// signs[4g + l]: the signs of run l; scale: nibble g%2 of scales[g/2], w = d * (1 + 2s) * grid * sign.
+struct BlockIQ3_S {
+  static constexpr Type kType = Type::IQ3_S;
+  static constexpr int kElems = 256;
+  uint16_t d;
+  uint8_t qs[64];
+  uint8_t qh[8];
+  uint8_t signs[32];
+  uint8_t scales[4];
+};
+
+// Group g (of 8), run l: qs[4g + l] | bits 3l..3l+2 of qh[g] as bits 8-10 index kGridIq1s;
+// qh[g] bits 12-14: scale s, bit 15: the sign of the shift. w = d * (2s + 1) * (grid + -0.125).
+struct BlockIQ1_S {
+  static constexpr Type kType = Type::IQ1_S;
+  static constexpr int kElems = 256;
+  uint16_t d;
+  uint8_t qs[32];
+  uint16_t qh[8];
+};
+
+// Group g, run l: qs[4g + l] | 3 bits of qh[2g + l/2] (low nibble for even l, high for odd) as
+// bits 8-10; the nibble's bit 3 is the shift's sign. 3-bit scales per 16 elements in the four
+// u16 of `scales`; the fp16 super-scale is their top nibbles put together.
+struct BlockIQ1_M {
+  static constexpr Type kType = Type::IQ1_M;
+  static constexpr int kElems = 256;
+  uint8_t qs[32];
+  uint8_t qh[16];
+  uint8_t scales[8];
+};
+
+// Ternary, base 3: the first 240 elements are 5 trits per byte of qs (byte value * 3^n, taken
+// as u8, times 3 >> 8 gives trit n), the last 16 are 4 trits per byte of qh. w = (trit - 1) * d.
+struct BlockTQ1_0 {
+  static constexpr Type kType = Type::TQ1_0;
+  static constexpr int kElems = 256;
+  uint8_t qs[48];
+  uint8_t qh[4];
+  uint16_t d;
+};
+
+// 2 bits per element: element 128c + 32l + m is bits 2l, 2l+1 of qs[32c + m]; w = (q - 1) * d
+// (q = 3 is not ternary, but decodes as 2, as ggml does).
+struct BlockTQ2_0 {
+  static constexpr Type kType = Type::TQ2_0;
+  static constexpr int kElems = 256;
+  uint8_t qs[64];
+  uint16_t d;
+};
+
 static_assert(sizeof(BlockQ4_0) == 18 && sizeof(BlockQ4_1) == 20 && sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockQ5_1) == 24 && sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ2_K) == 84 && sizeof(BlockQ3_K) == 110 && sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176 && sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockIQ4_NL) == 18 && sizeof(BlockIQ4_XS) == 136 && sizeof(BlockIQ2_XXS) == 66);
+static_assert(sizeof(BlockIQ2_XS) == 74 && sizeof(BlockIQ2_S) == 82 && sizeof(BlockIQ3_XXS) == 98);
+static_assert(sizeof(BlockIQ3_S) == 110 && sizeof(BlockIQ1_S) == 50 && sizeof(BlockIQ1_M) == 56);
+static_assert(sizeof(BlockTQ1_0) == 54 && sizeof(BlockTQ2_0) == 66 && offsetof(BlockTQ1_0, d) == 52);
 static_assert(offsetof(BlockQ2_K, d) == 80 && offsetof(BlockQ3_K, d) == 108 && offsetof(BlockQ6_K, d) == 208);
 
 // The 6-bit scale and min of group j (0..7) of a Q4_K / Q5_K block, packed in 12 bytes:
@@ -159,5 +281,21 @@ void decode(const BlockQ3_K& block, float* out);
 void decode(const BlockQ4_K& block, float* out);
 void decode(const BlockQ5_K& block, float* out);
 void decode(const BlockQ6_K& block, float* out);
+void decode(const BlockIQ4_NL& block, float* out);
+void decode(const BlockIQ4_XS& block, float* out);
+void decode(const BlockIQ2_XXS& block, float* out);
+void decode(const BlockIQ2_XS& block, float* out);
+void decode(const BlockIQ2_S& block, float* out);
+void decode(const BlockIQ3_XXS& block, float* out);
+void decode(const BlockIQ3_S& block, float* out);
+void decode(const BlockIQ1_S& block, float* out);
+void decode(const BlockIQ1_M& block, float* out);
+void decode(const BlockTQ1_0& block, float* out);
+void decode(const BlockTQ2_0& block, float* out);
+
+// The 6-bit scale (0..63; the format subtracts 32) of 32-group g of an IQ4_XS block.
+inline int iq4xs_scale(const BlockIQ4_XS& block, int g) {
+  return ((block.scales_l[g / 2] >> (4 * (g % 2))) & 0xf) | (((block.scales_h >> (2 * g)) & 3) << 4);
+}
 
 }  // namespace tandem::quant

@@ -1,5 +1,6 @@
 // Reference quantizers for the K-quant super-blocks (Q2_K .. Q6_K), bit-identical to
-// ggml's quantize_row_q*_K_ref: what llama-quantize writes without an importance matrix.
+// ggml's quantize_row_q*_K_ref: what llama-quantize writes without an importance matrix;
+// with one, Q4_K, Q5_K and Q6_K are ggml's quantize_row_q{4,5,6}_K_impl.
 //
 // Bit-identity depends on doing the same float operations in the same order as ggml's
 // C code, so expressions below keep ggml's association ((w * x) * l, not w * (x * l))
@@ -68,9 +69,9 @@ float symmetric_levels_refined(int n, int nmax, const float* x, int8_t* levels) 
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
-// Symmetric levels weighted by x^2, trying 19 scales around nmax / max and keeping the one
-// with the best weighted fit (ggml's make_qx_quants with rmse_type 1, no importance weights).
-float symmetric_levels_searched(int n, int nmax, const float* x, int8_t* levels) {
+// Symmetric levels weighted by x^2 (or by importance weights), trying 19 scales around
+// nmax / max and keeping the one with the best weighted fit (ggml's make_qx_quants, rmse_type 1).
+float symmetric_levels_searched(int n, int nmax, const float* x, int8_t* levels, const float* importance = nullptr) {
   float max = 0, amax = 0;
   for (int i = 0; i < n; i++)
     if (std::fabs(x[i]) > amax) amax = std::fabs(x[i]), max = x[i];
@@ -82,7 +83,7 @@ float symmetric_levels_searched(int n, int nmax, const float* x, int8_t* levels)
     sumlx = suml2 = 0;
     for (int i = 0; i < n; i++) {
       const int l = std::clamp(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-      const float w = x[i] * x[i];
+      const float w = importance ? importance[i] : x[i] * x[i];
       sumlx += w * x[i] * l;
       suml2 += w * l * l;
     }
@@ -200,37 +201,143 @@ void fit_groups_of_32(const float* x, int nmax, float rmin, float rdelta, int ns
   }
 }
 
-// Packs the 6-bit group scales/mins (layout in blocks.h, k_scale_min), sets d/dmin and
-// requantizes every element against the stored grid.
+// With an importance matrix (ggml's quantize_row_q4_K_impl / q5_K_impl): each value weighs
+// its importance times sqrt(sigma^2 + x^2), sigma^2 twice the superblock's mean square, and
+// each group's fit searches 37 stretched grids. sum_weights[g]: group g's total weight.
+void fit_groups_of_32_weighted(const float* x, const float* importance, int nmax, GroupFit& fit, float* sum_weights) {
+  float sum_x2 = 0;
+  for (int l = 0; l < 256; l++) sum_x2 += x[l] * x[l];
+  const float sigma2 = 2 * sum_x2 / 256;
+  float weights[32];
+  for (int g = 0; g < 8; g++) {
+    const float* xg = x + 32 * g;
+    for (int l = 0; l < 32; l++) weights[l] = importance[32 * g + l] * std::sqrt(sigma2 + xg[l] * xg[l]);
+    float sumw = 0;
+    for (int l = 0; l < 32; l++) sumw += weights[l];
+    sum_weights[g] = sumw;
+    const ScaleAndMin sm = asymmetric_levels(32, nmax, xg, weights, fit.levels + 32 * g, -0.9f, 0.05f, 36, false);
+    fit.scales[g] = sm.scale;
+    fit.mins[g] = sm.min;
+  }
+}
+
+// Non-negative levels L in [0, nmax] for x ~ scale * L under weights w: the max-based grid
+// and 8 stretched ones, the best by weighted error, then up to 5 rounds of single-level
+// moves while they raise the weighted correlation (ggml's make_qp_quants). Returns the scale.
+float positive_levels(int n, int nmax, const float* x, uint8_t* levels, const float* w) {
+  float max = 0;
+  for (int i = 0; i < n; i++) max = std::max(max, x[i]);
+  if (max < kGroupMaxEps) {
+    std::fill(levels, levels + n, uint8_t(0));
+    return 0.f;
+  }
+  float iscale = nmax / max;
+  for (int i = 0; i < n; i++) levels[i] = uint8_t(nearest_int(iscale * x[i]));
+  const float scale = 1 / iscale;
+  float best_mse = 0;
+  for (int i = 0; i < n; i++) {
+    const float diff = x[i] - scale * levels[i];
+    best_mse += w[i] * diff * diff;
+  }
+  for (int step = -4; step <= 4; step++) {
+    if (step == 0) continue;
+    const float iscale_step = (0.1f * step + nmax) / max;
+    const float scale_step = 1 / iscale_step;
+    float mse = 0;
+    for (int i = 0; i < n; i++) {
+      const int l = std::min(nmax, nearest_int(iscale_step * x[i]));
+      const float diff = x[i] - scale_step * l;
+      mse += w[i] * diff * diff;
+    }
+    if (mse < best_mse) best_mse = mse, iscale = iscale_step;
+  }
+  float sumlx = 0, suml2 = 0;
+  for (int i = 0; i < n; i++) {
+    const int l = std::min(nmax, nearest_int(iscale * x[i]));
+    levels[i] = uint8_t(l);
+    sumlx += w[i] * x[i] * l;
+    suml2 += w[i] * l * l;
+  }
+  for (int round = 0; round < 5; round++) {
+    int changed = 0;
+    for (int i = 0; i < n; i++) {
+      float slx = sumlx - w[i] * x[i] * levels[i];
+      float sl2 = suml2 - w[i] * levels[i] * levels[i];
+      if (slx > 0 && sl2 > 0) {
+        const int l = std::min(nmax, nearest_int(x[i] * sl2 / slx));
+        if (l != levels[i]) {
+          slx += w[i] * x[i] * l;
+          sl2 += w[i] * l * l;
+          if (slx * slx * suml2 > sumlx * sumlx * sl2) {
+            levels[i] = uint8_t(l);
+            sumlx = slx;
+            suml2 = sl2;
+            changed++;
+          }
+        }
+      }
+    }
+    if (!changed) break;
+  }
+  return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+}
+
+// Packs 8 six-bit group scales and mins (layout in blocks.h, k_scale_min).
+void pack_scales_and_mins(const uint8_t* ls, const uint8_t* lm, uint8_t* scales) {
+  std::memset(scales, 0, 12);
+  for (int g = 0; g < 8; g++) {
+    if (g < 4) {
+      scales[g] = ls[g];
+      scales[g + 4] = lm[g];
+    } else {
+      scales[g + 4] = uint8_t((ls[g] & 0xF) | ((lm[g] & 0xF) << 4));
+      scales[g - 4] |= uint8_t((ls[g] >> 4) << 6);
+      scales[g] |= uint8_t((lm[g] >> 4) << 6);
+    }
+  }
+}
+
+// Requantizes every element against the stored scales and mins.
+void requantize(const float* x, int nmax, const uint8_t* scales, uint16_t d_bits, uint16_t dmin_bits, GroupFit& fit) {
+  for (int g = 0; g < 8; g++) {
+    const ScaleMin sm = k_scale_min(scales, g);
+    const float d = fp16_to_fp32(d_bits) * sm.scale;
+    if (d == 0) continue;
+    const float dm = fp16_to_fp32(dmin_bits) * sm.min;
+    for (int i = 32 * g; i < 32 * g + 32; i++)
+      fit.levels[i] = uint8_t(std::clamp(nearest_int((x[i] + dm) / d), 0, nmax));
+  }
+}
+
+// The group scales and mins as 6-bit multiples of d / dmin: against the block maxima without
+// an importance matrix (ggml's _ref), fitted by weighted least squares with one (clamped to 63
+// for Q5_K only, as ggml does); then every element is requantized.
 void store_scales_and_requantize(const float* x, int nmax, GroupFit& fit, uint8_t* scales, uint16_t& d_out,
-                                 uint16_t& dmin_out) {
+                                 uint16_t& dmin_out, const float* sum_weights = nullptr) {
+  uint8_t ls[8], lm[8];
+  if (sum_weights) {
+    const float d_block = positive_levels(8, 63, fit.scales, ls, sum_weights);
+    const float m_block = positive_levels(8, 63, fit.mins, lm, sum_weights);
+    if (nmax == 31)
+      for (int g = 0; g < 8; g++) ls[g] = std::min<uint8_t>(63, ls[g]), lm[g] = std::min<uint8_t>(63, lm[g]);
+    pack_scales_and_mins(ls, lm, scales);
+    d_out = fp32_to_fp16(d_block);
+    dmin_out = fp32_to_fp16(m_block);
+    requantize(x, nmax, scales, d_out, dmin_out, fit);
+    return;
+  }
   float max_scale = 0, max_min = 0;  // never negative, as in ggml
   for (int g = 0; g < 8; g++) max_scale = std::max(max_scale, fit.scales[g]), max_min = std::max(max_min, fit.mins[g]);
   const float inv_scale = max_scale > 0 ? 63.f / max_scale : 0.f;
   const float inv_min = max_min > 0 ? 63.f / max_min : 0.f;
-  std::memset(scales, 0, 12);
   for (int g = 0; g < 8; g++) {
-    const uint8_t ls = std::min<uint8_t>(63, uint8_t(nearest_int(inv_scale * fit.scales[g])));
-    const uint8_t lm = std::min<uint8_t>(63, uint8_t(nearest_int(inv_min * fit.mins[g])));
-    if (g < 4) {
-      scales[g] = ls;
-      scales[g + 4] = lm;
-    } else {
-      scales[g + 4] = uint8_t((ls & 0xF) | ((lm & 0xF) << 4));
-      scales[g - 4] |= uint8_t((ls >> 4) << 6);
-      scales[g] |= uint8_t((lm >> 4) << 6);
-    }
+    ls[g] = std::min<uint8_t>(63, uint8_t(nearest_int(inv_scale * fit.scales[g])));
+    lm[g] = std::min<uint8_t>(63, uint8_t(nearest_int(inv_min * fit.mins[g])));
   }
+  pack_scales_and_mins(ls, lm, scales);
   d_out = fp32_to_fp16(max_scale / 63.f);
   dmin_out = fp32_to_fp16(max_min / 63.f);
-  for (int g = 0; g < 8; g++) {
-    const ScaleMin sm = k_scale_min(scales, g);
-    const float d = fp16_to_fp32(d_out) * sm.scale;
-    if (d == 0) continue;
-    const float dm = fp16_to_fp32(dmin_out) * sm.min;
-    for (int i = 32 * g; i < 32 * g + 32; i++)
-      fit.levels[i] = uint8_t(std::clamp(nearest_int((x[i] + dm) / d), 0, nmax));
-  }
+  requantize(x, nmax, scales, d_out, dmin_out, fit);
 }
 
 void encode(const float* x, BlockQ2_K& block) {
@@ -310,19 +417,34 @@ void encode(const float* x, BlockQ3_K& block) {
   pack_two_bit_planes(low, block.qs);
 }
 
-void encode(const float* x, BlockQ4_K& block) {
+// Q2_K and Q3_K take no importance matrix here (ggml's weighted versions are other algorithms).
+void encode(const float* x, const float*, BlockQ2_K& block) { encode(x, block); }
+void encode(const float* x, const float*, BlockQ3_K& block) { encode(x, block); }
+
+// Q4_K / Q5_K groups, fitted without (ggml's _ref) or with an importance matrix.
+void fit_and_store(const float* x, const float* importance, int nmax, float rmin, float rdelta, int nstep,
+                   GroupFit& fit, uint8_t* scales, uint16_t& d, uint16_t& dmin) {
+  if (!importance) {
+    fit_groups_of_32(x, nmax, rmin, rdelta, nstep, fit);
+    store_scales_and_requantize(x, nmax, fit, scales, d, dmin);
+    return;
+  }
+  float sum_weights[8];
+  fit_groups_of_32_weighted(x, importance, nmax, fit, sum_weights);
+  store_scales_and_requantize(x, nmax, fit, scales, d, dmin, sum_weights);
+}
+
+void encode(const float* x, const float* importance, BlockQ4_K& block) {
   GroupFit fit;
-  fit_groups_of_32(x, 15, -1.f, 0.1f, 20, fit);
-  store_scales_and_requantize(x, 15, fit, block.scales, block.d, block.dmin);
+  fit_and_store(x, importance, 15, -1.f, 0.1f, 20, fit, block.scales, block.d, block.dmin);
   for (int chunk = 0; chunk < 4; chunk++)
     for (int l = 0; l < 32; l++)
       block.qs[32 * chunk + l] = uint8_t(fit.levels[64 * chunk + l] | (fit.levels[64 * chunk + l + 32] << 4));
 }
 
-void encode(const float* x, BlockQ5_K& block) {
+void encode(const float* x, const float* importance, BlockQ5_K& block) {
   GroupFit fit;
-  fit_groups_of_32(x, 31, -0.5f, 0.1f, 15, fit);
-  store_scales_and_requantize(x, 31, fit, block.scales, block.d, block.dmin);
+  fit_and_store(x, importance, 31, -0.5f, 0.1f, 15, fit, block.scales, block.d, block.dmin);
   std::memset(block.qh, 0, 32);
   for (int chunk = 0; chunk < 4; chunk++) {
     for (int l = 0; l < 32; l++) {
@@ -334,12 +456,12 @@ void encode(const float* x, BlockQ5_K& block) {
   }
 }
 
-void encode(const float* x, BlockQ6_K& block) {
+void encode(const float* x, const float* importance, BlockQ6_K& block) {
   int8_t levels[256];
   float scales[16];
   float max_scale = 0, max_abs_scale = 0;
   for (int g = 0; g < 16; g++) {
-    scales[g] = symmetric_levels_searched(16, 32, x + 16 * g, levels + 16 * g);
+    scales[g] = symmetric_levels_searched(16, 32, x + 16 * g, levels + 16 * g, importance ? importance + 16 * g : nullptr);
     if (std::fabs(scales[g]) > max_abs_scale) max_abs_scale = std::fabs(scales[g]), max_scale = scales[g];
   }
   if (max_abs_scale < kGroupMaxEps) {
@@ -367,17 +489,17 @@ void encode(const float* x, BlockQ6_K& block) {
 }
 
 template <class Block>
-void encode_blocks(const float* src, uint8_t* dst, int64_t n_blocks) {
+void encode_blocks(const float* src, const float* importance, uint8_t* dst, int64_t n_blocks) {
   for (int64_t i = 0; i < n_blocks; i++) {
     Block block;
-    encode(src + i * Block::kElems, block);
+    encode(src + i * Block::kElems, importance ? importance + i * Block::kElems : nullptr, block);
     std::memcpy(dst + i * sizeof(Block), &block, sizeof(Block));
   }
 }
 
 struct KEncoder {
   Type type;
-  void (*encode)(const float* src, uint8_t* dst, int64_t n_blocks);
+  void (*encode)(const float* src, const float* importance, uint8_t* dst, int64_t n_blocks);
 };
 
 constexpr KEncoder kKEncoders[] = {
@@ -396,19 +518,25 @@ const KEncoder* find_k_encoder(Type type) {
 
 bool has_kquant_quantizer(Type type) { return find_k_encoder(type) != nullptr; }
 
-void quantize_row_kquant(Type type, const float* src, void* dst, int64_t n) {
+void quantize_row_kquant(Type type, const float* src, void* dst, int64_t n, const float* importance) {
   const KEncoder* encoder = find_k_encoder(type);
   if (!encoder) fail("quantize_row_kquant: ", type_name(type), " is not a K-quant type (Q2_K .. Q6_K)");
   if (n < 0 || n % kSuperBlockElems != 0)
     fail("quantize_row_kquant: row length ", n, " is not a multiple of the ", type_name(type), " block size ",
          kSuperBlockElems);
-  encoder->encode(src, static_cast<uint8_t*>(dst), n / kSuperBlockElems);
+  encoder->encode(src, importance, static_cast<uint8_t*>(dst), n / kSuperBlockElems);
 }
 
-bool can_quantize_to(Type type) { return has_quantizer(type) || has_kquant_quantizer(type); }
+bool can_quantize_to(Type type) { return has_quantizer(type) || has_kquant_quantizer(type) || has_iquant_quantizer(type); }
 
-void quantize_row_to(Type type, const float* src, void* dst, int64_t n) {
-  if (has_kquant_quantizer(type)) quantize_row_kquant(type, src, dst, n);
+bool uses_importance(Type type) {
+  return has_iquant_quantizer(type) || type == Type::Q4_K || type == Type::Q5_K || type == Type::Q6_K;
+}
+
+void quantize_row_to(Type type, const float* src, void* dst, int64_t n, const float* importance) {
+  if (!uses_importance(type)) importance = nullptr;
+  if (has_iquant_quantizer(type)) quantize_row_iquant(type, src, dst, n, importance);
+  else if (has_kquant_quantizer(type)) quantize_row_kquant(type, src, dst, n, importance);
   else quantize_row(type, src, dst, n);
 }
 

@@ -17,7 +17,13 @@ constexpr std::array kRecipes = {
     Recipe{"Q5_1", 9, Type::Q5_1},     Recipe{"Q8_0", 7, Type::Q8_0},     Recipe{"Q2_K", 10, Type::Q2_K},
     Recipe{"Q3_K_S", 11, Type::Q3_K},  Recipe{"Q3_K_M", 12, Type::Q3_K},  Recipe{"Q3_K_L", 13, Type::Q3_K},
     Recipe{"Q4_K_S", 14, Type::Q4_K},  Recipe{"Q4_K_M", 15, Type::Q4_K},  Recipe{"Q5_K_S", 16, Type::Q5_K},
-    Recipe{"Q5_K_M", 17, Type::Q5_K},  Recipe{"Q6_K", 18, Type::Q6_K},
+    Recipe{"Q5_K_M", 17, Type::Q5_K},  Recipe{"Q6_K", 18, Type::Q6_K},    Recipe{"IQ4_NL", 25, Type::IQ4_NL},
+    Recipe{"IQ4_XS", 30, Type::IQ4_XS},
+};
+
+// llama.cpp file types Tandem reads but does not write: asked for one, the error says so.
+constexpr std::string_view kNotWritten[] = {
+    "IQ1_S", "IQ1_M", "IQ2_XXS", "IQ2_XS", "IQ2_S", "IQ2_M", "IQ3_XXS", "IQ3_XS", "IQ3_S", "IQ3_M", "TQ1_0", "TQ2_0", "Q2_K_S",
 };
 
 constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kAliases = {
@@ -59,10 +65,15 @@ Role role_of(std::string_view name) {
 }
 
 // When a rule applies, given the tensor's index i among its kind and their count n.
-enum class When { Always, MoreBits, FirstEighth, FirstSixteenth, FirstTwo, FirstFour, GqaAtLeast4 };
+enum class When {
+  Always, MoreBits, FirstEighth, FirstSixteenth, FirstTwo, FirstFour, GqaAtLeast4,
+  FirstEighthWithoutImatrix, FirstEighthWithImatrix,
+};
 
-bool holds(When when, int i, int n, int n_gqa) {
+bool holds(When when, int i, int n, int n_gqa, bool has_imatrix) {
   switch (when) {
+    case When::FirstEighthWithoutImatrix: return i < n / 8 && !has_imatrix;
+    case When::FirstEighthWithImatrix: return i < n / 8 && has_imatrix;
     case When::Always: return true;
     // The first and last eighth of the layers, and every third one in between.
     case When::MoreBits: return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
@@ -92,12 +103,19 @@ constexpr Rule kRules[] = {
     {Role::AttnV, "Q4_K_M", When::MoreBits, Type::Q6_K},
     {Role::AttnV, "Q5_K_M", When::MoreBits, Type::Q6_K},
     {Role::AttnV, "Q4_K_S", When::FirstFour, Type::Q5_K},
+    {Role::AttnV, "IQ4_NL", When::GqaAtLeast4, Type::Q5_K},
+    {Role::AttnV, "IQ4_XS", When::GqaAtLeast4, Type::Q5_K},
     {Role::FfnDown, "Q2_K", When::Always, Type::Q3_K},
     {Role::FfnDown, "Q3_K_M", When::FirstSixteenth, Type::Q5_K, Type::Q4_K},
     {Role::FfnDown, "Q3_K_L", When::Always, Type::Q5_K},
     {Role::FfnDown, "Q4_K_M", When::MoreBits, Type::Q6_K},
     {Role::FfnDown, "Q5_K_M", When::MoreBits, Type::Q6_K},
     {Role::FfnDown, "Q4_K_S", When::FirstEighth, Type::Q5_K},
+    {Role::FfnDown, "IQ4_NL", When::FirstEighthWithoutImatrix, Type::Q5_K},
+    {Role::FfnDown, "IQ4_XS", When::FirstEighthWithoutImatrix, Type::Q5_K},
+    // With an importance matrix llama.cpp guards the first ffn_down layers of Q4_0 / Q5_0.
+    {Role::FfnDown, "Q4_0", When::FirstEighthWithImatrix, Type::Q4_1},
+    {Role::FfnDown, "Q5_0", When::FirstEighthWithImatrix, Type::Q5_1},
     {Role::AttnOutput, "Q2_K", When::Always, Type::Q3_K},
     {Role::AttnOutput, "Q3_K_M", When::Always, Type::Q4_K},
     {Role::AttnOutput, "Q3_K_L", When::Always, Type::Q5_K},
@@ -108,10 +126,11 @@ constexpr Rule kRules[] = {
 };
 
 // A 256-element type cannot split a row that is not a multiple of 256: llama.cpp falls
-// back to a 32-element type of about the same size (for Q2_K/Q3_K it now uses Q4_0), and
-// to F16 when even that does not divide the row.
+// back to a 32-element type of about the same size (for Q2_K/Q3_K it now uses Q4_0, for
+// IQ4_XS IQ4_NL), and to F16 when even that does not divide the row.
 Type fallback_for(Type t) {
   switch (t) {
+    case Type::IQ4_XS: return Type::IQ4_NL;
     case Type::Q2_K: case Type::Q3_K: return Type::Q4_0;
     case Type::Q4_K: return Type::Q5_0;
     case Type::Q5_K: return Type::Q5_1;
@@ -133,6 +152,10 @@ const Recipe& find_recipe(std::string_view name) {
     if (same_name(name, alias)) name = target;
   for (const Recipe& r : kRecipes)
     if (same_name(name, r.name)) return r;
+  for (std::string_view other : kNotWritten)
+    if (same_name(name, other))
+      fail("Tandem reads ", other, " files but does not write them (its quantizers cover the types listed by "
+           "`tandem quantize --help`; llama.cpp's ", other, " quantizer wants an importance matrix and llama-quantize)");
   std::string known;
   for (auto n : recipe_names()) known += (known.empty() ? "" : ", ") + std::string(n);
   fail("unknown quantization type '", name, "' (known: ", known, ")");
@@ -169,7 +192,7 @@ std::vector<size_t> llama_cpp_order(const std::vector<TensorDesc>& tensors) {
 }
 
 std::vector<TypeChoice> choose_types(const Recipe& recipe, const ModelFacts& model,
-                                     const std::vector<TensorDesc>& tensors) {
+                                     const std::vector<TensorDesc>& tensors, bool has_imatrix) {
   bool tied = true;
   int n_attn_v = 0;
   for (const TensorDesc& t : tensors) {
@@ -200,7 +223,7 @@ std::vector<TypeChoice> choose_types(const Recipe& recipe, const ModelFacts& mod
         const int n = role == Role::FfnDown ? model.n_layer : n_attn_v;
         for (const Rule& rule : kRules) {
           if (rule.role != role || rule.recipe != recipe.name) continue;
-          const Type picked = holds(rule.when, i, n, n_gqa) ? rule.then : rule.otherwise;
+          const Type picked = holds(rule.when, i, n, n_gqa, has_imatrix) ? rule.then : rule.otherwise;
           if (picked != kKeep) type = picked;
           break;
         }

@@ -1,7 +1,7 @@
 // Per-tensor type mixes of llama-quantize's file types ("Q4_K_M" and friends): which
 // tensors are quantized at all, which get more bits (output, attn_v and ffn_down in
 // some layers, fused qkv), and the fallbacks for rows a block type cannot divide.
-// Follows llama.cpp's llama_tensor_get_type (src/llama-quant.cpp) without an
+// Follows llama.cpp's llama_tensor_get_type (src/llama-quant.cpp), with or without an
 // importance matrix, for dense (non-MoE) models.
 #pragma once
 #include <cstdint>
@@ -53,7 +53,8 @@ struct TypeChoice {
 };
 
 // The type of every tensor, indexed like `tensors`. Visits them in llama_cpp_order.
+// has_imatrix: an importance matrix is given (a few rules differ, as in llama.cpp).
 std::vector<TypeChoice> choose_types(const Recipe& recipe, const ModelFacts& model,
-                                     const std::vector<TensorDesc>& tensors);
+                                     const std::vector<TensorDesc>& tensors, bool has_imatrix = false);
 
 }  // namespace tandem::quant

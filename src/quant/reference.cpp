@@ -56,6 +56,17 @@ constexpr Decoder kDecoders[] = {
     block_decoder<BlockQ4_K>(),
     block_decoder<BlockQ5_K>(),
     block_decoder<BlockQ6_K>(),
+    block_decoder<BlockIQ4_NL>(),
+    block_decoder<BlockIQ4_XS>(),
+    block_decoder<BlockIQ3_S>(),
+    block_decoder<BlockIQ3_XXS>(),
+    block_decoder<BlockIQ2_S>(),
+    block_decoder<BlockIQ2_XS>(),
+    block_decoder<BlockIQ2_XXS>(),
+    block_decoder<BlockIQ1_M>(),
+    block_decoder<BlockIQ1_S>(),
+    block_decoder<BlockTQ2_0>(),
+    block_decoder<BlockTQ1_0>(),
 };
 
 std::string_view name_of(Type type) {

@@ -1,5 +1,6 @@
 // Portable reference implementations of dequantization and the weight-row dot
-// product, for every computable type (F32, F16, BF16, Q4_0 .. Q8_0, Q2_K .. Q6_K).
+// product, for every computable type (F32, F16, BF16, Q4_0 .. Q8_0, Q2_K .. Q6_K, the
+// i-quants IQ1_S .. IQ4_XS and the ternary TQ1_0 / TQ2_0).
 // They are the oracle the SIMD kernels are tested against: plain C++, no
 // intrinsics, results bit-identical to ggml's dequantize_row_* per element.
 #pragma once

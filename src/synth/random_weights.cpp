@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "quant/blocks.h"
+#include "quant/iquant_grids.h"
 #include "quant/quantize.h"
 
 namespace tandem::synth {
@@ -110,6 +111,33 @@ void make_block(Rng& rng, float sigma, BlockQ6_K& b) {
   b.d = fp32_to_fp16((float)(sigma / (rms_of_range(4, 16) * uniform_std(64))));
 }
 
+// The spread of kValuesIq4nl's 16 levels, each equally likely (random nibbles).
+double iq4_levels_rms() {
+  double s = 0;
+  for (int8_t v : grids::kValuesIq4nl) s += (double)v * v;
+  return std::sqrt(s / 16);
+}
+
+// IQ4_NL: w = d * level; a random sign on d cancels the levels' small negative mean.
+void make_block(Rng& rng, float sigma, BlockIQ4_NL& b) {
+  random_bytes(rng, b.qs, sizeof b.qs);
+  b.d = fp32_to_fp16((float)((rng.next() & 1 ? 1 : -1) * sigma / iq4_levels_rms()));
+}
+
+// IQ4_XS: w = d * (ls - 32) * level, with |ls - 32| in 8..31 and a random sign per 32-group.
+void make_block(Rng& rng, float sigma, BlockIQ4_XS& b) {
+  random_bytes(rng, b.qs, sizeof b.qs);
+  b.scales_h = 0;
+  std::memset(b.scales_l, 0, sizeof b.scales_l);
+  for (int g = 0; g < 8; g++) {
+    const int magnitude = rng.uniform_int(8, 31);
+    const int ls = 32 + ((rng.next() & 1) ? magnitude : -magnitude);
+    b.scales_l[g / 2] |= (uint8_t)((ls & 15) << (4 * (g % 2)));
+    b.scales_h |= (uint16_t)((ls >> 4) << (2 * g));
+  }
+  b.d = fp32_to_fp16((float)(sigma / (rms_of_range(8, 31) * iq4_levels_rms())));
+}
+
 template <class Block>
 void fill_blocks(uint64_t n_blocks, float sigma, Rng& rng, uint8_t* dst) {
   Block b;
@@ -133,6 +161,10 @@ void fill_random_rows(Type type, uint64_t rows, uint64_t row_len, float mean, fl
     case Type::Q4_K: return fill_blocks<BlockQ4_K>(n_blocks, sigma, rng, dst);
     case Type::Q5_K: return fill_blocks<BlockQ5_K>(n_blocks, sigma, rng, dst);
     case Type::Q6_K: return fill_blocks<BlockQ6_K>(n_blocks, sigma, rng, dst);
+    case Type::IQ4_XS: return fill_blocks<BlockIQ4_XS>(n_blocks, sigma, rng, dst);
+    case Type::IQ4_NL:
+      if (mean != 0.0f) fail("synth: a non-zero mean is not supported for ", t.name);
+      return fill_blocks<BlockIQ4_NL>(n_blocks, sigma, rng, dst);
     default: break;
   }
   if (!has_quantizer(type)) fail("synth: cannot generate weights of type ", t.name);

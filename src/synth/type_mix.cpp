@@ -1,9 +1,12 @@
 #include "synth/type_mix.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
+#include <string>
 
 #include "core/error.h"
+#include "quant/recipes.h"
 
 namespace tandem::synth {
 namespace {
@@ -19,7 +22,8 @@ constexpr std::array kRecipes = {
     RecipeInfo{Recipe::Q3_K_M, "Q3_K_M", Type::Q3_K, 12},  RecipeInfo{Recipe::Q3_K_L, "Q3_K_L", Type::Q3_K, 13},
     RecipeInfo{Recipe::Q4_K_S, "Q4_K_S", Type::Q4_K, 14},  RecipeInfo{Recipe::Q4_K_M, "Q4_K_M", Type::Q4_K, 15},
     RecipeInfo{Recipe::Q5_K_S, "Q5_K_S", Type::Q5_K, 16},  RecipeInfo{Recipe::Q5_K_M, "Q5_K_M", Type::Q5_K, 17},
-    RecipeInfo{Recipe::Q6_K, "Q6_K", Type::Q6_K, 18},
+    RecipeInfo{Recipe::Q6_K, "Q6_K", Type::Q6_K, 18},      RecipeInfo{Recipe::IQ4_NL, "IQ4_NL", Type::IQ4_NL, 25},
+    RecipeInfo{Recipe::IQ4_XS, "IQ4_XS", Type::IQ4_XS, 30},
 };
 
 // llama-quantize's aliases: the bare K names pick the _M mix.
@@ -33,65 +37,21 @@ bool same_name(std::string_view a, std::string_view b) {
   return true;
 }
 
-// llama.cpp spends more bits on the first and last eighth of the layers and on every third in between.
-bool use_more_bits(int layer, int n_layer) {
-  return layer < n_layer / 8 || layer >= 7 * n_layer / 8 || (layer - n_layer / 8) % 3 == 2;
-}
-
-// A K-quant needs rows that are whole 256-element super-blocks; llama.cpp falls back to
-// a 32-element type of similar size. It uses IQ4_NL for Q2_K/Q3_K, which Tandem cannot
-// compute yet, so Q4_0 (same 4.5 bits per weight) stands in for it here.
-Type fit_row(Type t, uint64_t row_len) {
-  if (row_len % quant::traits(t).block_elems == 0) return t;
-  Type fallback = Type::F16;
-  switch (t) {
-    case Type::Q2_K: case Type::Q3_K: fallback = Type::Q4_0; break;
-    case Type::Q4_K: fallback = Type::Q5_0; break;
-    case Type::Q5_K: fallback = Type::Q5_1; break;
-    case Type::Q6_K: fallback = Type::Q8_0; break;
-    default: break;
+// The tensor name llama.cpp's mix rules recognise each role by (quant/recipes.cpp).
+std::string_view role_name(Role role) {
+  switch (role) {
+    case Role::TokenEmbd: return "token_embd";
+    case Role::Output: return "output";
+    case Role::AttnQ: return "attn_q";
+    case Role::AttnK: return "attn_k";
+    case Role::AttnV: return "attn_v";
+    case Role::AttnQKV: return "attn_qkv";
+    case Role::AttnOutput: return "attn_output";
+    case Role::FfnGate: return "ffn_gate";
+    case Role::FfnUp: return "ffn_up";
+    case Role::FfnDown: return "ffn_down";
   }
-  return row_len % quant::traits(fallback).block_elems == 0 ? fallback : Type::F16;
-}
-
-Type attn_v_type(Recipe r, const TensorSlot& s, Type t) {
-  switch (r) {
-    case Recipe::Q2_K: return s.n_gqa >= 4 ? Type::Q4_K : Type::Q3_K;
-    case Recipe::Q3_K_M: return s.layer < 2 ? Type::Q5_K : Type::Q4_K;
-    case Recipe::Q3_K_L: return Type::Q5_K;
-    case Recipe::Q4_K_M: case Recipe::Q5_K_M: return use_more_bits(s.layer, s.n_layer) ? Type::Q6_K : t;
-    case Recipe::Q4_K_S: return s.layer < 4 ? Type::Q5_K : t;
-    default: return t;
-  }
-}
-
-Type ffn_down_type(Recipe r, const TensorSlot& s, Type t) {
-  switch (r) {
-    case Recipe::Q2_K: return Type::Q3_K;
-    case Recipe::Q3_K_M: return s.layer < s.n_layer / 16 ? Type::Q5_K : Type::Q4_K;
-    case Recipe::Q3_K_L: return Type::Q5_K;
-    case Recipe::Q4_K_M: case Recipe::Q5_K_M: return use_more_bits(s.layer, s.n_layer) ? Type::Q6_K : t;
-    case Recipe::Q4_K_S: return s.layer < s.n_layer / 8 ? Type::Q5_K : t;
-    default: return t;
-  }
-}
-
-Type attn_output_type(Recipe r, Type t) {
-  switch (r) {
-    case Recipe::Q2_K: return Type::Q3_K;
-    case Recipe::Q3_K_M: return Type::Q4_K;
-    case Recipe::Q3_K_L: return Type::Q5_K;
-    default: return t;
-  }
-}
-
-Type attn_qkv_type(Recipe r, Type t) {
-  switch (r) {
-    case Recipe::Q3_K_M: case Recipe::Q3_K_L: return Type::Q4_K;
-    case Recipe::Q4_K_M: return Type::Q5_K;
-    case Recipe::Q5_K_M: return Type::Q6_K;
-    default: return t;
-  }
+  return "";
 }
 
 }  // namespace
@@ -112,25 +72,26 @@ std::vector<std::string_view> recipe_names() {
   return names;
 }
 
+// The mix is quant::choose_types' (one set of llama.cpp's rules): the slot's tensor is put in
+// a model of its own kind, one per layer (the rules count a role's tensors in layer order),
+// with an output matrix unless the embedding is tied.
 quant::Type tensor_type(const RecipeInfo& recipe, const TensorSlot& slot) {
-  const Type base = recipe.base;
-  // llama-quantize only re-types when the file type is quantized; float files are uniform.
-  if (quant::traits(base).block_elems == 1) return base;
-  const bool is_output = slot.role == Role::Output || (slot.role == Role::TokenEmbd && !slot.has_output);
-  Type t = base;
-  if (is_output) {
-    if (slot.row_len % quant::traits(base).block_elems != 0) t = Type::Q8_0;
-    else if (base != Type::Q8_0) t = Type::Q6_K;
-  } else {
-    switch (slot.role) {
-      case Role::AttnV: t = attn_v_type(recipe.recipe, slot, base); break;
-      case Role::FfnDown: t = ffn_down_type(recipe.recipe, slot, base); break;
-      case Role::AttnOutput: t = attn_output_type(recipe.recipe, base); break;
-      case Role::AttnQKV: t = attn_qkv_type(recipe.recipe, base); break;
-      default: break;
+  const bool per_layer = slot.role != Role::TokenEmbd && slot.role != Role::Output;
+  std::vector<quant::TensorDesc> tensors;
+  size_t index = 0;
+  const std::vector<uint64_t> dims = {slot.row_len, 2};
+  if (per_layer) {
+    for (int layer = 0; layer < std::max(slot.n_layer, slot.layer + 1); layer++) {
+      if (layer == slot.layer) index = tensors.size();
+      tensors.push_back({"blk." + std::to_string(layer) + "." + std::string(role_name(slot.role)) + ".weight", Type::F32, dims});
     }
+  } else {
+    index = tensors.size();
+    tensors.push_back({std::string(role_name(slot.role)) + ".weight", Type::F32, dims});
   }
-  return fit_row(t, slot.row_len);
+  if (slot.has_output && slot.role != Role::Output) tensors.push_back({"output.weight", Type::F32, dims});
+  const quant::ModelFacts facts{"", slot.n_layer, std::max(slot.n_gqa, 1), 1};
+  return quant::choose_types(quant::find_recipe(recipe.name), facts, tensors)[index].type;
 }
 
 }  // namespace tandem::synth

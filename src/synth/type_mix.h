@@ -1,6 +1,6 @@
-// Which tensor type each weight gets under a llama-quantize file type ("Q4_K_M"),
-// following llama.cpp's llama_tensor_get_type (src/llama-quant.cpp) for the
-// non-imatrix K and legacy recipes, so synthetic files match real downloads.
+// Which tensor type each weight gets under a llama-quantize file type ("Q4_K_M", "IQ4_XS"):
+// the mixes of quant/recipes.h (llama.cpp's llama_tensor_get_type without an importance
+// matrix), so synthetic files match real downloads.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,7 +13,7 @@ namespace tandem::synth {
 
 enum class Recipe {
   F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
-  Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K,
+  Q2_K, Q3_K_S, Q3_K_M, Q3_K_L, Q4_K_S, Q4_K_M, Q5_K_S, Q5_K_M, Q6_K, IQ4_NL, IQ4_XS,
 };
 
 struct RecipeInfo {

@@ -33,6 +33,8 @@ inline const TypeCase kTypes[] = {
     {quant::Type::Q4_0_R8, kernels::ActFormat::Q8_0, 256, {}, 96},
     {quant::Type::Q4_K_R8, kernels::ActFormat::Q8_K, 256, {}},
     {quant::Type::Q5_0_R8, kernels::ActFormat::Q8_0, 256, {}, 96},
+    {quant::Type::IQ4_NL, kernels::ActFormat::Q8_0, 32, {0}},   {quant::Type::IQ4_XS, kernels::ActFormat::Q8_K, 256, {0}},
+    {quant::Type::IQ3_S, kernels::ActFormat::Q8_K, 256, {0}},   {quant::Type::IQ2_S, kernels::ActFormat::Q8_K, 256, {0}},
 };
 
 // A repacked type is tested where a table has it; the others must be in every table.

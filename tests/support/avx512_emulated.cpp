@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "quant/iquant_grids.h"
 #include "support/avx512_emulated.h"
 
 namespace tandem::test {

@@ -67,9 +67,10 @@ const GgmlPeer& GgmlPeer::get() {
   return peer;
 }
 
-std::vector<uint8_t> GgmlPeer::quantize(quant::Type type, const float* src, int64_t rows, int64_t n_per_row) const {
+std::vector<uint8_t> GgmlPeer::quantize(quant::Type type, const float* src, int64_t rows, int64_t n_per_row,
+                                        const float* imatrix) const {
   std::vector<uint8_t> out(quant::row_bytes(quant::traits(type), uint64_t(n_per_row)) * uint64_t(rows));
-  const size_t written = quantize_chunk_(int(type), src, out.data(), 0, rows, n_per_row, nullptr);
+  const size_t written = quantize_chunk_(int(type), src, out.data(), 0, rows, n_per_row, imatrix);
   if (written != out.size()) {
     throw std::runtime_error("ggml_quantize_chunk wrote " + std::to_string(written) + " bytes for " +
                              std::string(quant::type_name(type)) + ", expected " + std::to_string(out.size()));
@@ -78,9 +79,11 @@ std::vector<uint8_t> GgmlPeer::quantize(quant::Type type, const float* src, int6
 }
 
 void GgmlPeer::dequantize_row(quant::Type type, const void* src, float* dst, int64_t n) const {
-  // ggml's names: dequantize_row_q4_0, dequantize_row_q2_K, ...
+  // ggml's names: dequantize_row_q4_0, dequantize_row_q2_K, dequantize_row_iq4_xs, ...
+  // (lower case but for the K-quants' K).
   std::string name(quant::type_name(type));
-  name[0] = char(std::tolower(name[0]));
+  for (char& c : name) c = char(std::tolower(c));
+  if (name.size() > 2 && name.substr(name.size() - 2) == "_k") name.back() = 'K';
   using Dequantize = void (*)(const void*, float*, int64_t);
   auto fn = reinterpret_cast<Dequantize>(dlsym(handle_, ("dequantize_row_" + name).c_str()));
   if (!fn) throw std::runtime_error("the peer has no dequantize_row_" + name);

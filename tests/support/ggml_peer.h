@@ -17,9 +17,10 @@ class GgmlPeer {
   // be installed or loaded (CI has the npm registry, so that is a failure, not a skip).
   static const GgmlPeer& get();
 
-  // `rows` rows of `n_per_row` floats in `type`'s blocks, without an importance matrix, as
-  // llama-quantize writes them.
-  std::vector<uint8_t> quantize(quant::Type type, const float* src, int64_t rows, int64_t n_per_row) const;
+  // `rows` rows of `n_per_row` floats in `type`'s blocks, as llama-quantize writes them:
+  // without an importance matrix, or with `imatrix` (n_per_row weights, one per column).
+  std::vector<uint8_t> quantize(quant::Type type, const float* src, int64_t rows, int64_t n_per_row,
+                                const float* imatrix = nullptr) const;
   // ggml's decoder for one row of n values.
   void dequantize_row(quant::Type type, const void* src, float* dst, int64_t n) const;
 

@@ -35,6 +35,7 @@ struct HalfFields {
 const std::vector<HalfFields> kHalfFields = {
     {Type::Q4_0, {0}}, {Type::Q4_1, {0, 2}}, {Type::Q5_0, {0}},    {Type::Q5_1, {0, 2}},
     {Type::Q8_0, {0}}, {Type::Q4_K, {0, 2}}, {Type::Q5_K, {0, 2}}, {Type::Q6_K, {208}},
+    {Type::IQ4_NL, {0}}, {Type::IQ4_XS, {0}}, {Type::IQ3_S, {0}},  {Type::IQ2_S, {0}},
 };
 
 std::vector<uint8_t> random_weights(Type type, int64_t rows, int64_t k, std::mt19937& rng) {
@@ -83,6 +84,8 @@ const TypeCase kTypes[] = {
     {Type::Q6_K, ActFormat::Q8_K}, {Type::Q5_K, ActFormat::Q8_K}, {Type::Q4_1, ActFormat::Q8_0},
     {Type::Q5_0, ActFormat::Q8_0}, {Type::Q5_1, ActFormat::Q8_0}, {Type::F16, ActFormat::F32},
     {Type::F32, ActFormat::F32},   {Type::BF16, ActFormat::F32},
+    {Type::IQ4_NL, ActFormat::Q8_0}, {Type::IQ4_XS, ActFormat::Q8_K}, {Type::IQ3_S, ActFormat::Q8_K},
+    {Type::IQ2_S, ActFormat::Q8_K},
 };
 
 int64_t block_of(ActFormat act) { return act == ActFormat::Q8_K ? 256 : act == ActFormat::Q8_0 ? 32 : 1; }

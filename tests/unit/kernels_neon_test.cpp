@@ -43,6 +43,7 @@ struct HalfFields {
 const HalfFields kHalfFields[] = {
     {Type::Q4_0, {0}},    {Type::Q4_1, {0, 2}}, {Type::Q5_0, {0}}, {Type::Q5_1, {0, 2}}, {Type::Q8_0, {0}},
     {Type::Q4_K, {0, 2}}, {Type::Q5_K, {0, 2}}, {Type::Q6_K, {208}},
+    {Type::IQ4_NL, {0}},  {Type::IQ4_XS, {0}},  {Type::IQ3_S, {0}},  {Type::IQ2_S, {0}},
 };
 
 std::vector<uint8_t> random_row(Type type, int64_t k, std::mt19937& rng) {

@@ -11,6 +11,7 @@
 
 #include "kernels/cpu_features.h"
 #include "quant/blocks.h"
+#include "quant/iquant_grids.h"
 
 namespace tandem::kernels::neon_plain {
 #include "kernels/arm/neon_kernels.inc"

@@ -10,6 +10,7 @@
 
 #include "kernels/arm/neon.h"
 #include "quant/blocks.h"
+#include "quant/iquant_grids.h"
 
 #pragma GCC push_options
 #pragma GCC target("arch=armv8.2-a+dotprod+i8mm")

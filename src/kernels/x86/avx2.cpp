@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "quant/iquant_grids.h"
 
 namespace tandem::kernels::avx2 {
 #include "kernels/x86/kernels_x86.inc"

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "quant/iquant_grids.h"
 
 #define TANDEM_X86_VNNI 1
 namespace tandem::kernels::avx512 {

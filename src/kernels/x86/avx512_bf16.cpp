@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/dispatch.h"
+#include "quant/iquant_grids.h"
 
 #define TANDEM_X86_VNNI 1
 #define TANDEM_X86_BF16 1
