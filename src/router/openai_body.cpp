@@ -1,5 +1,7 @@
 #include "router/openai_body.h"
 
+#include "router/config.h"
+
 #include "core/error.h"
 
 namespace tandem::router {
@@ -69,9 +71,10 @@ bool request_wants_tools(const ojson& body) {
   return body.contains("tool_choice") && body["tool_choice"].is_object();
 }
 
-RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header) {
+RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header,
+                               const std::string& privacy_header) {
   RequestRouting routing;
-  std::string preference = preference_header;
+  std::string preference = preference_header, strictness = privacy_header;
   routing.data_tags = split_tags(tags_header);
   if (body.contains("tandem")) {
     const ojson& own = body["tandem"];
@@ -89,7 +92,12 @@ RequestRouting request_routing(const ojson& body, const std::string& preference_
       }
     }
     if (own.contains("private") && own["private"] == true) routing.data_tags.push_back("private");
+    if (own.contains("privacy")) {
+      if (!own["privacy"].is_string()) fail("'tandem.privacy' must be a string");
+      strictness = own["privacy"].get<std::string>();
+    }
   }
+  if (!strictness.empty()) routing.strictness = parse_strictness_setting(strictness, "privacy setting");
   if (!preference.empty()) {
     routing.preference = parse_preference(preference);
     if (!routing.preference) fail("route preference '", preference, "' is not device-only, auto or cloud-preferred");

@@ -51,8 +51,9 @@ struct CloudStream {
 
 std::string refusal_message(const router::Decision& d) {
   return "the router refused this request (" + d.reason +
-         "): it must stay on the device and the device cannot serve it; install a device model, shorten the "
-         "request, or allow redaction (redact_to_cloud) where that is acceptable";
+         "): private data stays on the device, and the device cannot serve this request or it needs a cloud "
+         "service; install a device model, shorten the request, use device-only, or allow redaction "
+         "(redact_to_cloud) where that is acceptable";
 }
 
 int64_t estimate_tokens(const std::string& text) { return int64_t(text.size() / 4 + 1); }
@@ -96,11 +97,13 @@ void HttpServer::Impl::serve_routed(const httplib::Request& req, const ojson& bo
   ledger->started = Clock::now();
 
   const router::RequestRouting own =
-      router::request_routing(body, req.get_header_value("X-Tandem-Preference"), req.get_header_value("X-Tandem-Data-Tags"));
+      router::request_routing(body, req.get_header_value("X-Tandem-Preference"), req.get_header_value("X-Tandem-Data-Tags"),
+                              req.get_header_value("X-Tandem-Privacy"));
   router::RouteInput input;
   input.text = router::request_text(body);
   input.preference = own.preference.value_or(router->config().preference);
   input.data_tags = own.data_tags;
+  input.strictness = own.strictness;
   input.wants_tools = router::request_wants_tools(body);
 
   // The device's view of the request: its prompt length decides whether the device

@@ -74,6 +74,9 @@ std::pair<std::string, std::string> stream_turn(int port, const json& body) {
 void run_routed_chat(const RoutedChatOptions& options) {
   server::ServerOptions server_options;
   server_options.routing = router::load_router_config(options.router_config);
+  if (!options.privacy.empty()) {
+    server_options.routing->policy.strictness = router::parse_strictness_setting(options.privacy, "--privacy");
+  }
   server_options.model_path = options.model;
   server_options.port = 0;
   server_options.n_ctx = options.n_ctx;

@@ -12,6 +12,7 @@ struct RoutedChatOptions {
   std::string system_prompt;
   int n_ctx = 0, n_threads = 0, max_tokens = -1;
   float temperature = 0.8f;
+  std::string privacy;  // "" : the config's strictness
 };
 
 void run_routed_chat(const RoutedChatOptions& options);

@@ -1,0 +1,65 @@
+#include "router/privacy_check.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "privacy/corpus.h"
+
+namespace tandem::router {
+
+std::string PrivacyVerdict::describe() const {
+  char score_text[32];
+  std::snprintf(score_text, sizeof score_text, "(score=%.2f)", score);
+  return (is_private ? kind : std::string("none_found")) + score_text;
+}
+
+PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::string>& data_tags, Strictness strictness) {
+  return check_privacy(text, data_tags, strictness, privacy::Classifier::embedded());
+}
+
+PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::string>& data_tags, Strictness strictness,
+                             const privacy::Classifier& model) {
+  const privacy::Prediction prediction = model.predict(text);
+  PrivacyVerdict v;
+  v.score = prediction.score;
+  v.category = std::string(privacy::kCategories[prediction.category]);
+  v.needs_cloud = model.needs_cloud(prediction);
+  v.findings = find_pii(text);
+  if (!v.findings.empty()) {
+    v.kind = v.findings.front().kind;
+  } else {
+    for (const std::string& tag : data_tags) {
+      if (is_private_tag(tag)) {
+        v.kind = "tag_" + tag;
+        v.from_tag = true;
+        break;
+      }
+    }
+  }
+  if (v.kind.empty() && model.is_private(prediction, strictness)) v.kind = v.category;
+  v.is_private = !v.kind.empty();
+  return v;
+}
+
+std::vector<PiiFinding> private_spans(std::string_view text) {
+  return private_spans(text, privacy::Classifier::embedded());
+}
+
+std::vector<PiiFinding> private_spans(std::string_view text, const privacy::Classifier& model) {
+  const std::vector<PiiFinding> findings = find_pii(text);  // sorted, disjoint
+  std::vector<PiiFinding> spans = findings;
+  // A semantic span keeps what lies outside the scanners' findings (which name the value more precisely).
+  for (const privacy::SemanticSpan& s : model.spans(text)) {
+    size_t begin = s.begin;
+    for (const PiiFinding& f : findings) {
+      if (f.end <= begin || f.begin >= s.end) continue;
+      if (f.begin > begin) spans.push_back({s.category, begin, f.begin});
+      begin = std::max(begin, f.end);
+    }
+    if (begin < s.end) spans.push_back({s.category, begin, s.end});
+  }
+  std::sort(spans.begin(), spans.end(), [](const PiiFinding& a, const PiiFinding& b) { return a.begin < b.begin; });
+  return spans;
+}
+
+}  // namespace tandem::router
