@@ -27,7 +27,7 @@ const char* split_name(Split split);
 
 struct Example {
   std::string id, lang, text, group;
-  int category = -1;
+  int category = -1;  // -1: an everyday request of the background set
   bool is_private = false, needs_cloud = false;
   std::vector<std::string> secrets;
   Split split = Split::Train;
@@ -40,5 +40,11 @@ struct Example {
 // a duplicate id, a secret that is not a substring of the text, or a private example
 // without secrets (or a public one with).
 std::vector<Example> load_corpus(const std::string& dir);
+
+// The background set (data/privacy/background/{en,zh}.jsonl): everyday requests with
+// nothing personal and no near-miss topic (alarms, sums, translations, bookings), so that
+// the classifier also learns what ordinary traffic looks like. Same line format, with
+// "label": "public" and "category": "background"; errors as load_corpus.
+std::vector<Example> load_background(const std::string& dir);
 
 }  // namespace tandem::privacy

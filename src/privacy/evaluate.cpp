@@ -19,6 +19,10 @@ SplitFigures evaluate(const std::vector<Example>& corpus, Split split,
   for (const Example& e : corpus) {
     if (e.split != split) continue;
     const bool flagged = is_private(e.text);
+    if (e.category < 0) {
+      figures.everyday.add(false, flagged);
+      continue;
+    }
     figures.by_category[e.category].add(e.is_private, flagged);
     figures.all.add(e.is_private, flagged);
     (e.lang == "zh" ? figures.zh : figures.en).add(e.is_private, flagged);
@@ -40,6 +44,7 @@ std::string figures_table(const SplitFigures& figures) {
   row("**en**", figures.en);
   row("**zh**", figures.zh);
   row("**all**", figures.all);
+  if (figures.everyday.public_total) row("everyday requests (background set)", figures.everyday);
   return out;
 }
 

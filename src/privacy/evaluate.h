@@ -24,7 +24,8 @@ struct Figures {
 
 struct SplitFigures {
   std::array<Figures, kCategories.size()> by_category;
-  Figures all, en, zh;
+  Figures all, en, zh;       // the corpus (near-misses as the public side)
+  Figures everyday;          // the background set's everyday requests (public only)
   double worst_category_recall() const;
 };
 
@@ -32,7 +33,7 @@ struct SplitFigures {
 SplitFigures evaluate(const std::vector<Example>& corpus, Split split,
                       const std::function<bool(const std::string& text)>& is_private);
 
-// A Markdown table: one row per category, then en, zh and all.
+// A Markdown table: one row per category, then en, zh, all and the everyday requests.
 std::string figures_table(const SplitFigures& figures);
 
 }  // namespace tandem::privacy

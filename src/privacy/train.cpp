@@ -75,10 +75,12 @@ std::string format(const char* pattern, auto... values) {
 }  // namespace
 
 bool is_hidden(std::string_view text, size_t begin, size_t size, const std::vector<SemanticSpan>& spans) {
-  for (size_t i = begin; i < begin + size; ++i) {
-    const unsigned char byte = static_cast<unsigned char>(text[i]);
-    const bool content = byte >= 0x80 || std::isalnum(byte);
-    if (content && !std::any_of(spans.begin(), spans.end(), [&](const SemanticSpan& s) { return s.begin <= i && i < s.end; })) {
+  const NormalizedText chars = normalize(text);
+  for (size_t i = 0; i < chars.chars.size(); ++i) {
+    if (chars.begin[i] < begin || chars.end[i] > begin + size) continue;
+    if (!is_word_char(chars.chars[i]) && !is_han(chars.chars[i])) continue;  // punctuation may stay
+    const size_t at = chars.begin[i];
+    if (!std::any_of(spans.begin(), spans.end(), [&](const SemanticSpan& s) { return s.begin <= at && at < s.end; })) {
       return false;
     }
   }
@@ -202,16 +204,18 @@ Classifier train(const std::vector<Example>& corpus, const TrainOptions& options
       const Sparse& xt = x_topic[i];
       // private head
       const double p = sigmoid(bias_private.w[0] + w_private.dot(xp));
-      const double gp = p - (e.is_private ? 1.0 : 0.0);
+      const double weight = e.category < 0 ? options.background_weight : 1.0;
+      const double gp = weight * (p - (e.is_private ? 1.0 : 0.0));
       loss += e.is_private ? -std::log(std::max(p, 1e-12)) : -std::log(std::max(1 - p, 1e-12));
       for (size_t k = 0; k < xp.index.size(); ++k) w_private.step(xp.index[k], gp * xp.value[k], rate, l2);
       bias_private.step(0, gp, rate, 0);
       // needs_cloud head
       const double q = sigmoid(bias_needs.w[0] + w_needs.dot(xt));
-      const double gq = q - (e.needs_cloud ? 1.0 : 0.0);
+      const double gq = weight * (q - (e.needs_cloud ? 1.0 : 0.0));
       for (size_t k = 0; k < xt.index.size(); ++k) w_needs.step(xt.index[k], gq * xt.value[k], rate, l2);
       bias_needs.step(0, gq, rate, 0);
-      // category head (softmax)
+      // category head (softmax); the background set has no category
+      if (e.category < 0) continue;
       for (size_t c = 0; c < categories; ++c) logits[c] = bias_topic.w[c];
       for (size_t k = 0; k < xt.index.size(); ++k) {
         const double* row = &w_topic.w[size_t(xt.index[k]) * categories];

@@ -18,7 +18,9 @@ struct TrainOptions {
   int epochs = 12;
   double learning_rate = 0.2;
   double l2 = 1e-6;
-  int min_groups = 2;  // a feature is learned only when it appears in this many groups of the train split
+  int min_groups = 2;
+  // The background set is small next to the corpus; its examples count this many times.
+  double background_weight = 3;  // a feature is learned only when it appears in this many groups of the train split
   uint32_t private_bits = 18, topic_bits = 15;
   // Operating points, on the dev split: the highest threshold that keeps this share
   // of private examples off the cloud, overall and in every category.
@@ -26,7 +28,7 @@ struct TrainOptions {
     double recall, category_recall;
   };
   Target low{0.95, 0.85}, balanced{0.98, 0.9}, strict{0.995, 0.95};
-  double span_coverage = 0.95;  // share of dev secrets the spans must cover
+  double span_coverage = 0.98;  // share of dev secrets the spans must hide
 };
 
 // What training prints: one line at a time.
@@ -39,8 +41,8 @@ Classifier train(const std::vector<Example>& corpus, const TrainOptions& options
 double choose_threshold(const std::vector<double>& scores, const std::vector<const Example*>& examples,
                         TrainOptions::Target target);
 
-// Whether every letter, digit and non-ASCII character of text[begin, begin + size)
-// lies inside a span: what redaction would leave of the secret is punctuation only.
+// Whether every letter, digit and Chinese character of text[begin, begin + size) lies
+// inside a span: what redaction would leave of the secret is punctuation and spaces.
 bool is_hidden(std::string_view text, size_t begin, size_t size, const std::vector<SemanticSpan>& spans);
 
 // Share of the secrets of `examples` (private ones) hidden by the classifier's spans

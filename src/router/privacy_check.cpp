@@ -41,6 +41,27 @@ PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::strin
   return v;
 }
 
+PrivacyVerdict check_redacted(std::string_view redacted_text, Strictness strictness) {
+  std::string blanked(redacted_text);
+  // "[" + upper-case letters and '_' + "_" + digits + "]", as the Redactor writes them.
+  for (size_t open = blanked.find('['); open != std::string::npos; open = blanked.find('[', open + 1)) {
+    size_t at = open + 1;
+    while (at < blanked.size() && ((blanked[at] >= 'A' && blanked[at] <= 'Z') || blanked[at] == '_')) ++at;
+    const size_t digits = at;
+    while (at < blanked.size() && blanked[at] >= '0' && blanked[at] <= '9') ++at;
+    if (at < blanked.size() && blanked[at] == ']' && at > digits && digits > open + 2 && blanked[digits - 1] == '_') {
+      blanked.replace(open, at + 1 - open, " ");
+    }
+  }
+  return check_privacy(blanked, {}, strictness);
+}
+
+std::vector<PiiFinding> semantic_spans(std::string_view text) {
+  std::vector<PiiFinding> spans;
+  for (const privacy::SemanticSpan& s : privacy::Classifier::embedded().spans(text)) spans.push_back({s.category, s.begin, s.end});
+  return spans;
+}
+
 std::vector<PiiFinding> private_spans(std::string_view text) {
   return private_spans(text, privacy::Classifier::embedded());
 }

@@ -33,8 +33,17 @@ PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::strin
 PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::string>& data_tags, Strictness strictness,
                              const privacy::Classifier& model);
 
+// The check on a request after redaction, the last gate before the cloud: the
+// placeholders ([EMAIL_1], [HEALTH_2]) are read as blanks, so that only what redaction
+// left behind counts. Private here means the redacted request must not leave either.
+PrivacyVerdict check_redacted(std::string_view redacted_text, Strictness strictness);
+
+// The classifier's semantic spans of `text` as findings (kind = category, e.g. "health"),
+// for Redactor::redact's extra spans.
+std::vector<PiiFinding> semantic_spans(std::string_view text);
+
 // What redaction replaces: the scanners' findings, and the classifier's semantic spans
-// (kind = category, e.g. "health") where no finding overlaps them; sorted, disjoint.
+// (kind = category, e.g. "health") outside them; sorted, disjoint.
 std::vector<PiiFinding> private_spans(std::string_view text);
 std::vector<PiiFinding> private_spans(std::string_view text, const privacy::Classifier& model);
 

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "router/openai_body.h"
@@ -125,8 +126,21 @@ void HttpServer::Impl::serve_routed(const httplib::Request& req, const ojson& bo
     }
   }
 
-  const router::Routed routed = router->route(input);
-  const router::Decision& decision = routed.decision;
+  router::Routed routed = router->route(input);
+  router::Decision& decision = routed.decision;
+  // Fail closed: a redacted request leaves only if what redaction left passes the privacy check.
+  auto redactor = std::make_shared<router::Redactor>();
+  std::optional<ojson> redacted;
+  if (decision.route == router::Route::Cloud && decision.redact) {
+    redacted = router::cloud_body(body, routed.cloud->endpoint().model, redactor.get());
+    const router::PrivacyVerdict left = router::check_redacted(
+        router::request_text(*redacted), router::effective_strictness(input, router->config().policy));
+    if (left.is_private) {
+      decision.route = router::Route::Refused;
+      decision.redact = false;
+      decision.reason += ";redaction_insufficient:" + left.describe();
+    }
+  }
   ledger->note = {router::route_name(decision.route), decision.reason};
   res.set_header("X-Tandem-Route", decision.header());
   std::fprintf(stderr, "tandem route: %s\n", decision.header().c_str());
@@ -144,8 +158,7 @@ void HttpServer::Impl::serve_routed(const httplib::Request& req, const ojson& bo
 
   ++metrics.routed_cloud;
   const router::CloudClient& cloud = *routed.cloud;
-  auto redactor = std::make_shared<router::Redactor>();
-  ojson cloud_request = router::cloud_body(body, cloud.endpoint().model, decision.redact ? redactor.get() : nullptr);
+  ojson cloud_request = redacted ? std::move(*redacted) : router::cloud_body(body, cloud.endpoint().model, nullptr);
   const std::string path = endpoint == Endpoint::ChatCompletions ? "/chat/completions" : "/completions";
   const bool stream = body.contains("stream") && body["stream"] == true;
   const bool client_wants_usage = body.contains("stream_options") && body["stream_options"].is_object() &&

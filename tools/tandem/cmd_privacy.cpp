@@ -45,15 +45,25 @@ privacy::Split split_option(const std::string& name) {
   fail("--split '", name, "' is not train, dev or test");
 }
 
+// The corpus and the background set together, as training and evaluation read them.
+std::vector<privacy::Example> load_all(const std::string& corpus_dir, const std::string& background_dir) {
+  std::vector<privacy::Example> all = privacy::load_corpus(corpus_dir);
+  if (!background_dir.empty()) {
+    for (auto& e : privacy::load_background(background_dir)) all.push_back(std::move(e));
+  }
+  return all;
+}
+
 void print_counts(const std::vector<privacy::Example>& corpus) {
   struct Counts {
     int split[3][2] = {};  // [train/dev/test][public/private]
   };
   std::vector<Counts> by_category(privacy::kCategories.size());
   Counts all;
+  Counts background;
   int zh = 0;
   for (const privacy::Example& e : corpus) {
-    by_category[e.category].split[int(e.split)][e.is_private]++;
+    (e.category < 0 ? background : by_category[e.category]).split[int(e.split)][e.is_private]++;
     all.split[int(e.split)][e.is_private]++;
     zh += e.lang == "zh";
   }
@@ -64,6 +74,7 @@ void print_counts(const std::vector<privacy::Example>& corpus) {
                 c.split[1][0], c.split[2][1], c.split[2][0]);
   };
   for (size_t c = 0; c < by_category.size(); ++c) row(std::string(privacy::kCategories[c]), by_category[c]);
+  row("background", background);
   row("all", all);
 }
 
@@ -75,14 +86,19 @@ std::string percent(double value) {
 
 void add_train(CLI::App& privacy_cmd) {
   auto* cmd = privacy_cmd.add_subcommand("train", "Train the privacy classifier on the corpus's train split");
-  static std::string corpus_dir = "data/privacy/corpus", out;
+  static std::string corpus_dir = "data/privacy/corpus", background_dir = "data/privacy/background", out;
   static privacy::TrainOptions options;
   cmd->add_option("--corpus", corpus_dir, "the labelled corpus (data/privacy/README.md)");
+  cmd->add_option("--background", background_dir, "everyday public requests (\"\": none)");
   cmd->add_option("--out", out, "where to write the model")->required();
   cmd->add_option("--seed", options.seed, "shuffle seed (the same seed gives the same bytes)");
   cmd->add_option("--epochs", options.epochs, "passes over the train split")->check(CLI::Range(1, 1000));
+  cmd->add_option("--rate", options.learning_rate, "AdaGrad learning rate");
+  cmd->add_option("--l2", options.l2, "L2 regularization per step");
+  cmd->add_option("--min-groups", options.min_groups, "groups a feature must appear in to be learned");
+  cmd->add_option("--background-weight", options.background_weight, "weight of a background example");
   cmd->callback([] {
-    const auto corpus = privacy::load_corpus(corpus_dir);
+    const auto corpus = load_all(corpus_dir, background_dir);
     print_counts(corpus);
     const privacy::Classifier model = privacy::train(corpus, options, [](const std::string& line) {
       std::printf("%s\n", line.c_str());
@@ -109,17 +125,19 @@ void add_train(CLI::App& privacy_cmd) {
 
 void add_eval(CLI::App& privacy_cmd) {
   auto* cmd = privacy_cmd.add_subcommand("eval", "Per-category figures of the privacy check on a split of the corpus");
-  static std::string corpus_dir = "data/privacy/corpus", split = "dev", strictness = "balanced";
+  static std::string corpus_dir = "data/privacy/corpus", background_dir = "data/privacy/background", split = "dev",
+                     strictness = "balanced";
   static ModelChoice model;
   static bool classifier_only = false, misses = false;
   cmd->add_flag("--misses", misses, "list the examples the check gets wrong");
   cmd->add_option("--corpus", corpus_dir, "the labelled corpus");
+  cmd->add_option("--background", background_dir, "everyday public requests (\"\": none)");
   cmd->add_option("--split", split, "train, dev or test");
   cmd->add_option("--privacy", strictness, "operating point: low, balanced or strict");
   cmd->add_option("--model", model.path, "a model file instead of the embedded one");
   cmd->add_flag("--classifier-only", classifier_only, "the classifier alone, without the pattern scanners");
   cmd->callback([] {
-    const auto corpus = privacy::load_corpus(corpus_dir);
+    const auto corpus = load_all(corpus_dir, background_dir);
     const privacy::Strictness s = strictness_option(strictness);
     const privacy::Classifier& classifier = model.get();
     const auto verdict = [&](const std::string& text) {
@@ -187,14 +205,15 @@ void add_check(CLI::App& privacy_cmd) {
 
 void add_curve(CLI::App& privacy_cmd) {
   auto* cmd = privacy_cmd.add_subcommand("curve", "Recall and false-positive rate against the classifier's threshold, as a PNG");
-  static std::string corpus_dir = "data/privacy/corpus", split = "dev", png;
+  static std::string corpus_dir = "data/privacy/corpus", background_dir = "data/privacy/background", split = "dev", png;
   static ModelChoice model;
   cmd->add_option("--corpus", corpus_dir, "the labelled corpus");
+  cmd->add_option("--background", background_dir, "everyday public requests (\"\": none)");
   cmd->add_option("--split", split, "train, dev or test");
   cmd->add_option("--model", model.path, "a model file instead of the embedded one");
   cmd->add_option("--png", png, "the chart to write")->required();
   cmd->callback([] {
-    const auto corpus = privacy::load_corpus(corpus_dir);
+    const auto corpus = load_all(corpus_dir, background_dir);
     const privacy::Classifier& classifier = model.get();
     const privacy::Split which = split_option(split);
     // Scanners and tags are fixed; the curve moves the classifier's threshold.
