@@ -105,11 +105,28 @@ RequestRouting request_routing(const ojson& body, const std::string& preference_
   return routing;
 }
 
+namespace {
+
+// The classifier's semantic spans become placeholders too ([HEALTH_1]) where the
+// Redactor takes extra spans (the scanners' branch adds redact(text, extra)); until then
+// only the scanners' values are replaced, and the check after redaction refuses what
+// that leaves private. One call site, so the merge only deletes the fallback.
+template <class R>
+std::string redact_text(R& redactor, const std::string& text) {
+  if constexpr (requires { redactor.redact(std::string_view(text), std::vector<PiiFinding>{}); }) {
+    return redactor.redact(text, semantic_spans(text));
+  } else {
+    return redactor.redact(text);
+  }
+}
+
+}  // namespace
+
 ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor) {
   ojson out = body;
   out.erase("tandem");
   out["model"] = model;
-  if (redactor) for_each_text(out, [&](ojson& value) { value = redactor->redact(value.get<std::string>()); });
+  if (redactor) for_each_text(out, [&](ojson& value) { value = redact_text(*redactor, value.get<std::string>()); });
   return out;
 }
 

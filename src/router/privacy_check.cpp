@@ -10,7 +10,9 @@ namespace tandem::router {
 std::string PrivacyVerdict::describe() const {
   char score_text[32];
   std::snprintf(score_text, sizeof score_text, "(score=%.2f)", score);
-  return (is_private ? kind : std::string("none_found")) + score_text;
+  std::string out = is_private ? kind : "none_found";
+  out.append(score_text);
+  return out;
 }
 
 PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::string>& data_tags, Strictness strictness) {
@@ -42,16 +44,24 @@ PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::strin
 }
 
 PrivacyVerdict check_redacted(std::string_view redacted_text, Strictness strictness) {
-  std::string blanked(redacted_text);
-  // "[" + upper-case letters and '_' + "_" + digits + "]", as the Redactor writes them.
-  for (size_t open = blanked.find('['); open != std::string::npos; open = blanked.find('[', open + 1)) {
-    size_t at = open + 1;
-    while (at < blanked.size() && ((blanked[at] >= 'A' && blanked[at] <= 'Z') || blanked[at] == '_')) ++at;
-    const size_t digits = at;
-    while (at < blanked.size() && blanked[at] >= '0' && blanked[at] <= '9') ++at;
-    if (at < blanked.size() && blanked[at] == ']' && at > digits && digits > open + 2 && blanked[digits - 1] == '_') {
-      blanked.replace(open, at + 1 - open, " ");
+  // "[" + upper-case letters and '_' + "_" + digits + "]", as the Redactor writes them, become a space.
+  std::string blanked;
+  blanked.reserve(redacted_text.size());
+  for (size_t pos = 0; pos < redacted_text.size();) {
+    size_t at = pos + 1;
+    if (redacted_text[pos] == '[') {
+      while (at < redacted_text.size() && ((redacted_text[at] >= 'A' && redacted_text[at] <= 'Z') || redacted_text[at] == '_')) ++at;
+      const size_t digits = at;
+      while (at < redacted_text.size() && redacted_text[at] >= '0' && redacted_text[at] <= '9') ++at;
+      if (at < redacted_text.size() && redacted_text[at] == ']' && at > digits && digits > pos + 2 &&
+          redacted_text[digits - 1] == '_') {
+        blanked.push_back(' ');
+        pos = at + 1;
+        continue;
+      }
     }
+    blanked.push_back(redacted_text[pos]);
+    ++pos;
   }
   return check_privacy(blanked, {}, strictness);
 }

@@ -9,6 +9,7 @@
 
 #include "privacy/corpus.h"
 #include "router/policy.h"
+#include "support/route_reason.h"
 
 namespace tandem::router {
 namespace {
@@ -34,11 +35,7 @@ const char* kBooking = "Book me a flight from Beijing to Shanghai tomorrow morni
 // A valid resident ID that is not among the labelled set's secrets.
 const char* kPrivate = "My ID number is 440304198806142711, please fill in the form";
 
-// The reason up to the verdict's score: "privacy:cn_id_number(score=0.93);..." -> "privacy:cn_id_number".
-std::string without_scores(std::string reason) {
-  for (size_t open; (open = reason.find("(score=")) != std::string::npos;) reason.erase(open, reason.find(')', open) + 1 - open);
-  return reason;
-}
+using tandem::test::without_scores;
 
 TEST(Policy, DeviceOnlyPreferenceIsAbsolute) {
   Decision d = decide(ask(kBooking, Preference::DeviceOnly), all_up(), {});
