@@ -133,6 +133,14 @@ Classifier::Classifier(Parameters parameters) : p_(std::move(parameters)) {
       p_.topic_weights.size() != (size_t(1) << p_.topic_bits) * categories_) {
     fail("privacy model: weight tables do not match their sizes");
   }
+  const auto widen = [](const std::vector<uint16_t>& half) {
+    std::vector<float> out(half.size());
+    for (size_t i = 0; i < half.size(); ++i) out[i] = fp16_to_fp32(half[i]);
+    return out;
+  };
+  private_w_ = widen(p_.private_weights);
+  needs_w_ = widen(p_.needs_weights);
+  topic_w_ = widen(p_.topic_weights);
 }
 
 Classifier::Classifier(std::span<const uint8_t> bytes) : Classifier([&] {
@@ -199,11 +207,11 @@ Prediction Classifier::predict_features(const std::vector<Feature>& features) co
   std::vector<double> topic(p_.topic_bias.begin(), p_.topic_bias.end());
   for (const Feature& f : features) {
     const uint32_t h = bucket_hash(f.hash);
-    score += double(f.value) * fp16_to_fp32(p_.private_weights[h & private_mask_]);
+    score += double(f.value) * private_w_[h & private_mask_];
     const uint32_t t = h & topic_mask_;
-    needs += double(f.value) * fp16_to_fp32(p_.needs_weights[t]);
-    const uint16_t* row = &p_.topic_weights[size_t(t) * categories_];
-    for (size_t c = 0; c < categories_; ++c) topic[c] += double(f.value) * fp16_to_fp32(row[c]);
+    needs += double(f.value) * needs_w_[t];
+    const float* row = &topic_w_[size_t(t) * categories_];
+    for (size_t c = 0; c < categories_; ++c) topic[c] += double(f.value) * row[c];
   }
   Prediction p;
   p.score = sigmoid(score);
@@ -220,24 +228,21 @@ std::vector<SemanticSpan> Classifier::spans(std::string_view text) const {
   const size_t n = c.size();
   if (n == 0) return {};
   // Each feature's push toward private (its share of the private logit), spread over
-  // the characters it was read from; per character also the category evidence.
+  // the characters it was read from.
   std::vector<double> evidence(n, 0.0);
-  std::vector<double> topic(n * categories_, 0.0);
   for (const Feature& f : scored.features) {
     if (f.first >= f.last) continue;
-    const uint32_t h = bucket_hash(f.hash);
-    const double share = double(f.value) / double(f.last - f.first);
-    const double w = fp16_to_fp32(p_.private_weights[h & private_mask_]);
-    const uint16_t* row = &p_.topic_weights[size_t(h & topic_mask_) * categories_];
-    for (uint32_t i = f.first; i < f.last; ++i) {
-      evidence[i] += share * w;
-      for (size_t k = 0; k < categories_; ++k) topic[i * categories_ + k] += share * fp16_to_fp32(row[k]);
-    }
+    const double share = double(f.value) * private_w_[bucket_hash(f.hash) & private_mask_] / double(f.last - f.first);
+    for (uint32_t i = f.first; i < f.last; ++i) evidence[i] += share;
   }
   // A span is a clause (text between punctuation) whose characters together push toward
   // private: the logit decomposes over clauses, and a clause keeps a phrase such as
   // "血糖还是8.9" or "passport E12345678" whole, where single words would split it.
-  std::vector<SemanticSpan> out;
+  struct Clause {
+    size_t first, last;
+  };
+  std::vector<Clause> clauses;
+  std::vector<int> clause_of(n, -1);
   for (size_t first = 0; first < n;) {
     size_t last = first;
     while (last < n && !ends_clause(c, last)) ++last;
@@ -245,16 +250,30 @@ std::vector<SemanticSpan> Classifier::spans(std::string_view text) const {
     while (a < b && !is_word_char(c[a]) && !is_han(c[a])) ++a;
     while (b > a && !is_word_char(c[b - 1]) && !is_han(c[b - 1])) --b;
     double sum = 0;
-    std::vector<double> votes(categories_, 0.0);
-    for (size_t i = a; i < b; ++i) {
-      sum += evidence[i];
-      for (size_t k = 0; k < categories_; ++k) votes[k] += topic[i * categories_ + k];
-    }
+    for (size_t i = a; i < b; ++i) sum += evidence[i];
     if (b > a && sum >= p_.span_threshold) {
-      const size_t k = size_t(std::max_element(votes.begin(), votes.end()) - votes.begin());
-      out.push_back({std::string(kCategories[k]), scored.text.begin[a], scored.text.end[b - 1]});
+      for (size_t i = a; i < b; ++i) clause_of[i] = int(clauses.size());
+      clauses.push_back({a, b});
     }
     first = last + 1;
+  }
+  // Each span's category: the category head's evidence inside it.
+  std::vector<double> votes(clauses.size() * categories_, 0.0);
+  for (const Feature& f : scored.features) {
+    if (f.first >= f.last) continue;
+    const float* row = &topic_w_[size_t(bucket_hash(f.hash) & topic_mask_) * categories_];
+    const double share = double(f.value) / double(f.last - f.first);
+    for (uint32_t i = f.first; i < f.last; ++i) {
+      if (clause_of[i] < 0) continue;
+      double* vote = &votes[size_t(clause_of[i]) * categories_];
+      for (size_t k = 0; k < categories_; ++k) vote[k] += share * row[k];
+    }
+  }
+  std::vector<SemanticSpan> out;
+  for (size_t s = 0; s < clauses.size(); ++s) {
+    const double* vote = &votes[s * categories_];
+    const size_t k = size_t(std::max_element(vote, vote + categories_) - vote);
+    out.push_back({std::string(kCategories[k]), scored.text.begin[clauses[s].first], scored.text.end[clauses[s].last - 1]});
   }
   return out;
 }

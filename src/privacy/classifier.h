@@ -81,6 +81,8 @@ class Classifier {
   Prediction predict_features(const std::vector<Feature>& features) const;
 
   Parameters p_;
+  // The weights as floats, converted once at load: scoring reads them per feature.
+  std::vector<float> private_w_, needs_w_, topic_w_;
   uint32_t private_mask_ = 0, topic_mask_ = 0;
   size_t categories_ = 0;
 };

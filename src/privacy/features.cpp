@@ -290,6 +290,46 @@ void shape_features(const NormalizedText& text, Emitter& emit) {
     pos = end;
   }
 
+  // A login given as a pair without a keyword: "anna.kowal / Sunflower88!", "admin / Qw3rty!Stg".
+  for (size_t slash = c.find(U" / "); slash != std::u32string::npos; slash = c.find(U" / ", slash + 1)) {
+    size_t end = slash + 3, letters = 0, others = 0;
+    while (end < c.size() && c[end] != ' ' && c[end] != ',' && c[end] != '\n') {
+      (is_latin_letter(c[end]) ? letters : others)++;
+      ++end;
+    }
+    const bool before_word = slash > 0 && is_word_char(c[slash - 1]);
+    if (before_word && letters >= 2 && others >= 1 && end - slash - 3 >= 6) emit.emit("S:login_pair", 1, slash, end);
+  }
+
+  // Licence plates: UK "FY15 OAE", Chinese "粤B·D12345" / "京A12345", US "7ABC123" / "ABC 1234".
+  for (size_t pos = 0; pos + 5 <= c.size(); ++pos) {
+    if (pos > 0 && (is_word_char(c[pos - 1]) || is_han(c[pos - 1]))) continue;
+    size_t at = pos;
+    const auto run = [&](auto&& ok) {
+      size_t k = at;
+      while (k < c.size() && ok(c[k])) ++k;
+      const size_t length = k - at;
+      at = k;
+      return length;
+    };
+    if (is_han(c[pos])) {  // province character, letter, optional separator, 5-6 letters or digits
+      at = pos + 1;
+      if (at < c.size() && is_latin_letter(c[at])) {
+        ++at;
+        if (at < c.size() && (c[at] == 0xB7 || c[at] == '.' || c[at] == ' ' || c[at] == '-')) ++at;
+        const size_t tail = run([](char32_t x) { return is_digit(x) || is_latin_letter(x); });
+        if ((tail == 5 || tail == 6) && (at >= c.size() || !is_word_char(c[at]))) emit.emit("S:plate_like", 1, pos, at);
+      }
+      continue;
+    }
+    const size_t letters = run(is_latin_letter);
+    const size_t digits = run(is_digit);
+    if (letters == 2 && digits == 2 && at < c.size() && c[at] == ' ') {
+      ++at;
+      if (run(is_latin_letter) == 3 && (at >= c.size() || !is_word_char(c[at]))) emit.emit("S:plate_like", 1, pos, at);
+    }
+  }
+
   // Speaker lines ("张伟：明天..." / "Mom: call me") and line count.
   size_t speakers = 0, lines = 1;
   for (size_t line_start = 0; line_start < c.size();) {
