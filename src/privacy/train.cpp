@@ -125,6 +125,25 @@ double choose_threshold(const std::vector<double>& scores, const std::vector<con
   return candidates.back() / 2;
 }
 
+double threshold_for_false_positives(const std::vector<double>& scores, const std::vector<const Example*>& examples,
+                                     double share) {
+  std::vector<double> public_scores;
+  for (size_t i = 0; i < examples.size(); ++i) {
+    if (!examples[i]->is_private) public_scores.push_back(scores[i]);
+  }
+  if (public_scores.empty()) return 0.5;
+  std::sort(public_scores.begin(), public_scores.end(), std::greater<>());
+  const size_t allowed = size_t(share * double(public_scores.size()));
+  if (allowed >= public_scores.size()) return 0;
+  // Just above the first public score that would be one too many.
+  const double over = public_scores[allowed];
+  double above = 1.0;
+  for (double s : public_scores) {
+    if (s > over) above = std::min(above, s);
+  }
+  return (over + above) / 2;
+}
+
 double span_coverage(const Classifier& classifier, const std::vector<const Example*>& examples) {
   size_t secrets = 0, covered = 0;
   for (const Example* e : examples) {
@@ -250,8 +269,9 @@ Classifier train(const std::vector<Example>& corpus, const TrainOptions& options
     const Classifier draft(params);
     std::vector<double> scores;
     for (const Example* e : dev_set) scores.push_back(draft.predict(e->text).score);
-    params.thresholds[0] = choose_threshold(scores, dev_set, options.low);
     params.thresholds[1] = choose_threshold(scores, dev_set, options.balanced);
+    params.thresholds[0] =
+        std::max(params.thresholds[1], threshold_for_false_positives(scores, dev_set, options.low_false_positives));
     params.thresholds[2] = choose_threshold(scores, dev_set, options.strict);
     // The span threshold: the highest evidence level whose spans still cover the target
     // share of dev secrets.

@@ -22,12 +22,15 @@ struct TrainOptions {
   // The background set is small next to the corpus; its examples count this many times.
   double background_weight = 3;  // a feature is learned only when it appears in this many groups of the train split
   uint32_t private_bits = 18, topic_bits = 15;
-  // Operating points, on the dev split: the highest threshold that keeps this share
-  // of private examples off the cloud, overall and in every category.
+  // Operating points, on the dev split. balanced and strict: the highest threshold that
+  // keeps this share of private examples off the cloud, overall and in every category.
   struct Target {
     double recall, category_recall;
   };
-  Target low{0.95, 0.85}, balanced{0.98, 0.9}, strict{0.995, 0.95};
+  Target balanced{0.98, 0.9}, strict{0.995, 0.95};
+  // low: the lowest threshold (never below balanced's) at which at most this share of
+  // the dev near-misses is kept on the device, for users who want fewer false alarms.
+  double low_false_positives = 0.05;
   double span_coverage = 0.98;  // share of dev secrets the spans must hide
 };
 
@@ -44,6 +47,11 @@ double choose_threshold(const std::vector<double>& scores, const std::vector<con
 // Whether every letter, digit and Chinese character of text[begin, begin + size) lies
 // inside a span: what redaction would leave of the secret is punctuation and spaces.
 bool is_hidden(std::string_view text, size_t begin, size_t size, const std::vector<SemanticSpan>& spans);
+
+// The lowest threshold on `scores` at which at most `share` of the public examples score
+// at or above it.
+double threshold_for_false_positives(const std::vector<double>& scores, const std::vector<const Example*>& examples,
+                                     double share);
 
 // Share of the secrets of `examples` (private ones) hidden by the classifier's spans
 // at its span threshold.
