@@ -44,7 +44,12 @@ std::string figures_table(const SplitFigures& figures) {
   row("**en**", figures.en);
   row("**zh**", figures.zh);
   row("**all**", figures.all);
-  if (figures.everyday.public_total) row("everyday requests (background set)", figures.everyday);
+  if (figures.everyday.public_total) {
+    char line[160];
+    std::snprintf(line, sizeof line, "| everyday requests (background set) | - | - | %d | %d (%.1f%%) |\n",
+                  figures.everyday.public_total, figures.everyday.public_kept, 100 * figures.everyday.false_positive_rate());
+    out += line;
+  }
   return out;
 }
 
