@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # The router's text scanners and config parser take untrusted text too; the sampler and the
 # thread pool run on every generated token.
 asan_tests=(gguf_fuzz_test gguf_reader_errors_test gguf_writer_test convert_llama2c_test quant_dot_test cli_test
-  privacy_test redaction_test policy_test config_test ledger_test sampler_test thread_pool_test)
+  privacy_test redaction_test policy_test config_test ledger_test sampler_test thread_pool_test privacy_model_test)
 TANDEM_BUILD_DIR=build-asan TANDEM_CMAKE_ARGS="-DTANDEM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
   TANDEM_TARGETS="${asan_tests[*]}" scripts/setup.sh
 for t in "${asan_tests[@]}"; do

@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "privacy/corpus.h"
+#include "core/error.h"
+#include "router/openai_body.h"
 #include "router/policy.h"
 #include "support/route_reason.h"
 
@@ -233,6 +235,28 @@ TEST(Policy, HeaderNamesRouteAndReason) {
 }
 
 // Accuracy against the human labels: private requests belong on the device,
+
+// A request names its own privacy setting in the body or a header; the body wins.
+TEST(Policy, RequestsCarryTheirOwnPrivacySetting) {
+  const ojson strict_body = ojson::parse(R"({"messages": [], "tandem": {"privacy": "strict"}})");
+  EXPECT_EQ(request_routing(strict_body, "", "", "low").strictness, Strictness::Strict);
+  EXPECT_EQ(request_routing(ojson::parse(R"({"messages": []})"), "", "", "low").strictness, Strictness::Low);
+  EXPECT_FALSE(request_routing(ojson::parse(R"({"messages": []})"), "", "").strictness);
+  EXPECT_THROW(request_routing(ojson::parse(R"({"tandem": {"privacy": "max"}})"), "", ""), Error);
+  EXPECT_THROW(request_routing(ojson::parse(R"({"tandem": {"privacy": true}})"), "", ""), Error);
+}
+
+// After redaction, the placeholders are read as blanks: only what redaction left counts.
+TEST(Policy, TheCheckAfterRedactionReadsPlaceholdersAsBlanks) {
+  const std::string left = "Tell [NAME_1] that the results for [HEALTH_1] came back, and call [PHONE_2]";
+  const PrivacyVerdict redacted = check_redacted(left, Strictness::Balanced);
+  const PrivacyVerdict blanked = check_privacy("Tell   that the results for   came back, and call  ", {}, Strictness::Balanced);
+  EXPECT_DOUBLE_EQ(redacted.score, blanked.score);
+  EXPECT_EQ(redacted.is_private, blanked.is_private);
+  // Brackets that are not placeholders stay.
+  const std::string plain = "Sort [b, a] and [HEALTH] and [x_1]";
+  EXPECT_DOUBLE_EQ(check_redacted(plain, Strictness::Balanced).score, check_privacy(plain, {}, Strictness::Balanced).score);
+}
 
 // Routing the held-out request set on its text alone: the labels never reach the
 // detector (the set's app data tags are labels too, so the 15 requests private only by

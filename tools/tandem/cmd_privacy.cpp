@@ -137,16 +137,17 @@ void add_eval(CLI::App& privacy_cmd) {
   cmd->add_option("--model", model.path, "a model file instead of the embedded one");
   cmd->add_flag("--classifier-only", classifier_only, "the classifier alone, without the pattern scanners");
   cmd->callback([] {
-    const auto corpus = load_all(corpus_dir, background_dir);
     const privacy::Strictness s = strictness_option(strictness);
+    const privacy::Split which = split_option(split);
+    const auto corpus = load_all(corpus_dir, background_dir);
     const privacy::Classifier& classifier = model.get();
     const auto verdict = [&](const std::string& text) {
       if (classifier_only) return classifier.is_private(classifier.predict(text), s);
       return router::check_privacy(text, {}, s, classifier).is_private;
     };
-    const auto figures = privacy::evaluate(corpus, split_option(split), verdict);
+    const auto figures = privacy::evaluate(corpus, which, verdict);
     for (const privacy::Example& e : corpus) {
-      if (!misses || e.split != split_option(split) || verdict(e.text) == e.is_private) continue;
+      if (!misses || e.split != which || verdict(e.text) == e.is_private) continue;
       const router::PrivacyVerdict v = router::check_privacy(e.text, {}, s, classifier);
       std::printf("%s %s (%s): %s\n", e.is_private ? "missed" : "flagged", e.id.c_str(), v.describe().c_str(),
                   e.text.c_str());
@@ -213,9 +214,9 @@ void add_curve(CLI::App& privacy_cmd) {
   cmd->add_option("--model", model.path, "a model file instead of the embedded one");
   cmd->add_option("--png", png, "the chart to write")->required();
   cmd->callback([] {
+    const privacy::Split which = split_option(split);
     const auto corpus = load_all(corpus_dir, background_dir);
     const privacy::Classifier& classifier = model.get();
-    const privacy::Split which = split_option(split);
     // Scanners and tags are fixed; the curve moves the classifier's threshold.
     struct Scored {
       double score;
