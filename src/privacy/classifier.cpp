@@ -157,6 +157,7 @@ Classifier::Classifier(std::span<const uint8_t> bytes) : Classifier([&] {
   if (p.private_bits > 24 || p.topic_bits > 24 || categories > 256) fail("privacy model: sizes out of range");
   for (double& t : p.thresholds) t = r.f64();
   p.span_threshold = r.f64();
+  p.needs_threshold = r.f64();
   p.private_bias = r.f32();
   p.needs_bias = r.f32();
   for (uint32_t c = 0; c < categories; ++c) p.topic_bias.push_back(r.f32());
@@ -176,6 +177,7 @@ std::vector<uint8_t> Classifier::serialize() const {
   w.u32(uint32_t(categories_));
   for (double t : p_.thresholds) w.f64(t);
   w.f64(p_.span_threshold);
+  w.f64(p_.needs_threshold);
   w.f32(p_.private_bias);
   w.f32(p_.needs_bias);
   for (float b : p_.topic_bias) w.f32(b);

@@ -53,14 +53,15 @@ class Classifier {
 
   double threshold(Strictness strictness) const { return p_.thresholds[int(strictness)]; }
   bool is_private(const Prediction& p, Strictness strictness) const { return p.score >= threshold(strictness); }
-  // A request needs the cloud when its needs_cloud probability reaches one half.
-  bool needs_cloud(const Prediction& p) const { return p.needs_cloud >= 0.5; }
+  // A request needs the cloud when its needs_cloud probability reaches the threshold chosen on dev.
+  bool needs_cloud(const Prediction& p) const { return p.needs_cloud >= p_.needs_threshold; }
 
   // The model's parameters, for the trainer (which writes them) and the tests.
   struct Parameters {
     uint32_t private_bits = 18, topic_bits = 15;
     double thresholds[3] = {0.5, 0.5, 0.5};  // low, balanced, strict
-    double span_threshold = 0.05;            // per-character private evidence that makes a span
+    double span_threshold = 0.05;            // a clause's private evidence that makes it a span
+    double needs_threshold = 0.5;            // needs_cloud probability that means a cloud service
     float private_bias = 0, needs_bias = 0;
     std::vector<float> topic_bias;           // one per category
     std::vector<uint16_t> private_weights;   // f16, 2^private_bits

@@ -251,6 +251,18 @@ const std::vector<Lexicon>& lexicons() {
         "录取通知书", "被录取", "没考上", "落榜", "学号", "学籍", "准考证", "准考证号", "奖学金", "毕业证",
         "学位证", "留级", "休学", "退学", "四六级", "雅思", "托福", "分", "大学", "考试", "保研", "复试", "初试",
         "学分", "学位", "名次"}},
+      // Asking for something only a service can do: book, buy, pay, send, post, log in.
+      {"service_action",
+       {"book", "booking", "reserve", "order", "buy", "purchase", "pay", "send", "transfer", "wire", "venmo",
+        "call", "dial", "text", "email", "message", "dm", "follow", "unfollow", "block", "post", "share", "upload",
+        "log in", "login", "sign in", "sign up", "register", "apply", "submit", "file", "renew", "cancel",
+        "check in", "track", "look up", "search", "find", "compare prices", "add to", "invite", "forward",
+        "schedule", "set up", "open", "turn on", "turn off", "play", "navigate", "get me", "hail", "uber",
+        "订", "预订", "预约", "挂号", "买", "购买", "下单", "付款", "支付", "转账", "转", "汇", "发给", "发到",
+        "发送", "转发", "打电话", "拨打", "打给", "发短信", "发微信", "加", "关注", "拉黑", "屏蔽", "发布", "上传",
+        "登录", "登", "注册", "申请", "提交", "办理", "续费", "取消", "值机", "查一下", "查询", "搜", "比价", "绑",
+        "叫车", "叫个车", "导航", "打开", "播放", "在淘宝", "在京东", "在美团", "在微信", "在支付宝", "官网",
+        "小程序", "app"}},
       // Whose data: the user's, or a named person's.
       {kPersonalLexicon,
        {"i", "i'm", "im", "i've", "i'd", "i'll", "me", "my", "mine", "myself", "we", "our", "ours", "us",

@@ -230,7 +230,8 @@ Classifier train(const std::vector<Example>& corpus, const TrainOptions& options
       bias_private.step(0, gp, rate, 0);
       // needs_cloud head
       const double q = sigmoid(bias_needs.w[0] + w_needs.dot(xt));
-      const double gq = weight * (q - (e.needs_cloud ? 1.0 : 0.0));
+      // Requests that need a cloud service are the rarer class: weigh them up so the head ranks them.
+      const double gq = weight * (e.needs_cloud ? options.needs_weight : 1.0) * (q - (e.needs_cloud ? 1.0 : 0.0));
       for (size_t k = 0; k < xt.index.size(); ++k) w_needs.step(xt.index[k], gq * xt.value[k], rate, l2);
       bias_needs.step(0, gq, rate, 0);
       // category head (softmax); the background set has no category
@@ -281,6 +282,29 @@ Classifier train(const std::vector<Example>& corpus, const TrainOptions& options
       const double coverage = span_coverage(Classifier(params), dev_set);
       say(format("span threshold %.3f: %.1f%% of dev secrets covered", t, 100 * coverage));
       if (coverage >= options.span_coverage) break;
+    }
+    // needs_cloud: the highest threshold that sees the target share of the dev private
+    // requests that need a cloud service (they are refused or redacted; the others stay).
+    {
+      std::vector<double> needs;
+      for (const Example* e : dev_set) {
+        if (e->is_private && e->needs_cloud) needs.push_back(draft.predict(e->text).needs_cloud);
+      }
+      std::sort(needs.begin(), needs.end(), std::greater<>());
+      if (!needs.empty()) {
+        const size_t k = std::min(needs.size() - 1, size_t(options.needs_recall * double(needs.size())));
+        params.needs_threshold = std::min(0.5, needs[k]);
+      }
+      size_t seen = 0, flagged_other = 0, other = 0;
+      const Classifier with_needs(params);
+      for (const Example* e : dev_set) {
+        if (!e->is_private) continue;
+        const bool said = with_needs.needs_cloud(with_needs.predict(e->text));
+        if (e->needs_cloud) seen += said;
+        else other++, flagged_other += said;
+      }
+      say(format("needs_cloud threshold %.3f: %zu of %zu dev private requests that need the cloud seen, %zu of %zu others",
+                 params.needs_threshold, seen, needs.size(), flagged_other, other));
     }
     say(format("operating points (dev): low %.3f, balanced %.3f, strict %.3f", params.thresholds[0],
                params.thresholds[1], params.thresholds[2]));
