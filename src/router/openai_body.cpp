@@ -63,6 +63,17 @@ std::string request_text(const ojson& body) {
   return text;
 }
 
+std::string request_task_text(const ojson& body) {
+  if (!body.contains("messages") || !body["messages"].is_array()) return "";
+  const ojson& messages = body["messages"];
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (!it->is_object() || !it->contains("role") || (*it)["role"] != "user" || !it->contains("content")) continue;
+    ojson last = {{"messages", ojson::array({*it})}};
+    return request_text(last);
+  }
+  return "";
+}
+
 bool request_wants_tools(const ojson& body) {
   auto non_empty = [&](const char* key) {
     return body.contains(key) && !body[key].is_null() && !(body[key].is_array() && body[key].empty());

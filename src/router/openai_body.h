@@ -16,6 +16,9 @@ using ojson = nlohmann::ordered_json;
 
 // All text the model would read: every message's content (text parts), or the prompt.
 std::string request_text(const ojson& body);
+// What the request asks for now: the last user message of a chat (text parts joined);
+// "" for a completion, whose prompt is the whole of it.
+std::string request_task_text(const ojson& body);
 // tools / functions / a tool_choice other than "none".
 bool request_wants_tools(const ojson& body);
 

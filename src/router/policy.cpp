@@ -80,6 +80,8 @@ Decision decide(const RouteInput& input, const TierState& tiers, const PolicyOpt
   // Data known only by an app tag (a photo, a message thread) has no redacted form.
   if (verdict.is_private) {
     const std::string why = "privacy:" + verdict.describe();
+    // Whether it needs a service is a matter of what is asked now, not of the history.
+    if (!input.task_text.empty()) verdict.needs_cloud = needs_cloud_service(input.task_text);
     const bool needs_cloud = verdict.needs_cloud || input.wants_tools;
     if (limit.empty() && !needs_cloud) return decided(make(Route::Device, why));
     const std::string need = !limit.empty() ? "device:" + limit : "needs_cloud";

@@ -26,6 +26,7 @@ const char* route_name(Route route);
 
 struct RouteInput {
   std::string text;                    // everything the model would read (all message contents)
+  std::string task_text;               // what is asked now (the last user message); "" : the whole text
   Preference preference = Preference::Auto;
   std::vector<std::string> data_tags;  // app-declared data kinds ("photos", "messages", ...)
   bool wants_tools = false;            // tools / functions / tool_choice in the request

@@ -43,6 +43,11 @@ PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::strin
   return v;
 }
 
+bool needs_cloud_service(std::string_view task_text) {
+  const privacy::Classifier& model = privacy::Classifier::embedded();
+  return model.needs_cloud(model.predict(task_text));
+}
+
 PrivacyVerdict check_redacted(std::string_view redacted_text, Strictness strictness) {
   // "[" + upper-case letters and '_' + "_" + digits + "]", as the Redactor writes them, become a space.
   std::string blanked;

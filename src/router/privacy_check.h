@@ -28,6 +28,9 @@ struct PrivacyVerdict {
   std::string describe() const;
 };
 
+// Whether `task_text` asks for what only a cloud service does (the classifier's needs_cloud head).
+bool needs_cloud_service(std::string_view task_text);
+
 // With the embedded model, or another one (`tandem privacy eval --model`, tests).
 PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::string>& data_tags, Strictness strictness);
 PrivacyVerdict check_privacy(std::string_view text, const std::vector<std::string>& data_tags, Strictness strictness,

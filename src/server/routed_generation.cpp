@@ -102,6 +102,7 @@ void HttpServer::Impl::serve_routed(const httplib::Request& req, const ojson& bo
                               req.get_header_value("X-Tandem-Privacy"));
   router::RouteInput input;
   input.text = router::request_text(body);
+  input.task_text = router::request_task_text(body);
   input.preference = own.preference.value_or(router->config().preference);
   input.data_tags = own.data_tags;
   input.strictness = own.strictness;

@@ -107,6 +107,12 @@ TEST(Policy, PrivateRequestsThatNeedTheCloudAreRedactedOrRefused) {
   EXPECT_TRUE(d.redact);
   EXPECT_NE(d.reason.find(";redacted;needs_cloud"), std::string::npos) << d.reason;
 
+  // Whether it needs a service is read from what is asked now, not from the history.
+  RouteInput turn = ask("Book me a flight to Tokyo and reserve a hotel\nMy email is li.wei@example.com, say hi");
+  turn.task_text = "My email is li.wei@example.com, say hi";
+  d = decide(turn, all_up(), {});
+  EXPECT_EQ(d.route, Route::Device) << d.reason;
+
   // A private request the device can answer stays there, whatever its difficulty.
   PolicyOptions eager;
   eager.difficulty_threshold = 0;
