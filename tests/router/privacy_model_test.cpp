@@ -238,6 +238,35 @@ TEST(PrivacyModel, SpansCoverTheSensitivePhrase) {
   EXPECT_TRUE(model.spans("").empty());
 }
 
+// Any bytes are a request: malformed UTF-8, NULs, lone surrogates, long runs of digits
+// or punctuation give a verdict and spans inside the text (run under ASan/UBSan).
+TEST(PrivacyModel, AnyBytesGiveAVerdictAndSpansInsideTheText) {
+  const Classifier& model = Classifier::embedded();
+  uint64_t state = 12345;
+  const auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return uint32_t(state >> 33);
+  };
+  std::vector<std::string> texts = {std::string("\0\0\xff\xfe", 4), "\xed\xa0\x80", std::string(3000, '9'),
+                                    std::string(2000, ':'), "[[[[]]]]", "\xe4\xb8", "Mom:\n:\n\n: :"};
+  const std::string alphabet = "09 :,.\n@/-_aZ\xe6\x88\x91\xef\xbc\x9a\xe3\x80\x82\xff";
+  for (int i = 0; i < 300; ++i) {
+    std::string text;
+    const size_t length = next() % 200;
+    for (size_t k = 0; k < length; ++k) text.push_back(next() % 3 ? alphabet[next() % alphabet.size()] : char(next()));
+    texts.push_back(text);
+  }
+  for (const std::string& text : texts) {
+    const Prediction p = model.predict(text);
+    EXPECT_GE(p.score, 0.0);
+    EXPECT_LE(p.score, 1.0);
+    for (const SemanticSpan& s : model.spans(text)) {
+      EXPECT_LT(s.begin, s.end);
+      EXPECT_LE(s.end, text.size());
+    }
+  }
+}
+
 // ---- acceptance on the test split
 
 TEST(PrivacyAcceptance, TestSplitKeepsPrivateRequestsOffTheCloud) {
