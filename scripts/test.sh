@@ -19,6 +19,8 @@ asan_tests=(gguf_fuzz_test kl_base_fuzz_test text_fuzz_test gguf_reader_errors_t
 asan_tests+=(arch_metadata_test model_metadata_fuzz_test)
 # i-quants (issue 19): importance matrix files and random bytes in every i-quant's tensor data.
 asan_tests+=(imatrix_test iquants_fuzz_test)
+# The privacy classifier (issue 17): any bytes give a score in [0, 1] and spans inside the text.
+asan_tests+=(privacy_model_test)
 TANDEM_BUILD_DIR=build-asan TANDEM_CMAKE_ARGS="-DTANDEM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
   TANDEM_TARGETS="${asan_tests[*]}" scripts/setup.sh
 for t in "${asan_tests[@]}"; do

@@ -84,6 +84,12 @@ CloudEndpoint parse_cloud(const json& value, const std::string& where) {
 
 }  // namespace
 
+Strictness parse_strictness_setting(const std::string& name, const std::string& where) {
+  const auto parsed = privacy::parse_strictness(name);
+  if (!parsed) fail(where, ": '", name, "' is not low, balanced or strict");
+  return *parsed;
+}
+
 std::string CloudEndpoint::api_key() const {
   if (api_key_env.empty()) return "";
   const char* value = std::getenv(api_key_env.c_str());
@@ -102,6 +108,9 @@ RouterConfig parse_router_config(const std::string& json_text, const std::string
   config.preference = *parsed;
   f.read("difficulty_threshold", config.policy.difficulty_threshold);
   f.read("redact_to_cloud", config.policy.redact_to_cloud);
+  std::string strictness = privacy::strictness_name(config.policy.strictness);
+  f.read("privacy", strictness);
+  config.policy.strictness = parse_strictness_setting(strictness, where + ".privacy");
   f.read("daily_budget_fen", config.daily_budget_fen);
   f.read("ledger", config.ledger_path);
   if (config.daily_budget_fen < 0) fail(where, ".daily_budget_fen: cannot be negative");

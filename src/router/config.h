@@ -47,6 +47,9 @@ struct RouterConfig {
 RouterConfig load_router_config(const std::string& path);
 RouterConfig parse_router_config(const std::string& json_text, const std::string& where);
 
+// "low", "balanced" or "strict"; tandem::Error naming `where` otherwise.
+Strictness parse_strictness_setting(const std::string& name, const std::string& where);
+
 // The GGUF path of the device tier: the path itself, or the installed model's path;
 // "" when the model named "installed:NAME" is not installed (the device tier is absent).
 std::string resolve_device_model(const DeviceTier& device);

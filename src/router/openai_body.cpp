@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "router/config.h"
+
 #include "core/error.h"
 
 namespace tandem::router {
@@ -63,6 +65,17 @@ std::string request_text(const ojson& body) {
   return text;
 }
 
+std::string request_task_text(const ojson& body) {
+  if (!body.contains("messages") || !body["messages"].is_array()) return "";
+  const ojson& messages = body["messages"];
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+    if (!it->is_object() || !it->contains("role") || (*it)["role"] != "user" || !it->contains("content")) continue;
+    ojson last = {{"messages", ojson::array({*it})}};
+    return request_text(last);
+  }
+  return "";
+}
+
 bool request_wants_tools(const ojson& body) {
   auto non_empty = [&](const char* key) {
     return body.contains(key) && !body[key].is_null() && !(body[key].is_array() && body[key].empty());
@@ -71,9 +84,10 @@ bool request_wants_tools(const ojson& body) {
   return body.contains("tool_choice") && body["tool_choice"].is_object();
 }
 
-RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header) {
+RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header,
+                               const std::string& privacy_header) {
   RequestRouting routing;
-  std::string preference = preference_header;
+  std::string preference = preference_header, strictness = privacy_header;
   routing.data_tags = split_tags(tags_header);
   if (body.contains("tandem")) {
     const ojson& own = body["tandem"];
@@ -91,7 +105,12 @@ RequestRouting request_routing(const ojson& body, const std::string& preference_
       }
     }
     if (own.contains("private") && own["private"] == true) routing.data_tags.push_back("private");
+    if (own.contains("privacy")) {
+      if (!own["privacy"].is_string()) fail("'tandem.privacy' must be a string");
+      strictness = own["privacy"].get<std::string>();
+    }
   }
+  if (!strictness.empty()) routing.strictness = parse_strictness_setting(strictness, "privacy setting");
   if (!preference.empty()) {
     routing.preference = parse_preference(preference);
     if (!routing.preference) fail("route preference '", preference, "' is not device-only, auto or cloud-preferred");
@@ -103,7 +122,13 @@ ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor
   ojson out = body;
   out.erase("tandem");
   out["model"] = model;
-  if (redactor) for_each_text(out, [&](ojson& value) { value = redactor->redact(value.get<std::string>()); });
+  // The classifier's semantic spans become placeholders too ([HEALTH_1]), beside the scanners' values.
+  if (redactor) {
+    for_each_text(out, [&](ojson& value) {
+      const std::string text = value.get<std::string>();
+      value = redactor->redact(text, semantic_spans(text));
+    });
+  }
   return out;
 }
 

@@ -18,18 +18,23 @@ using ojson = nlohmann::ordered_json;
 
 // All text the model would read: every message's content (text parts), or the prompt.
 std::string request_text(const ojson& body);
+// What the request asks for now: the last user message of a chat (text parts joined);
+// "" for a completion, whose prompt is the whole of it.
+std::string request_task_text(const ojson& body);
 // tools / functions / a tool_choice other than "none".
 bool request_wants_tools(const ojson& body);
 
 // The request's own routing fields, from the body's "tandem" object
-// ({"preference": "device-only", "data_tags": ["photos"]}) and the headers
-// X-Tandem-Preference / X-Tandem-Data-Tags (comma-separated); the body wins.
-// tandem::Error for an unknown preference.
+// ({"preference": "device-only", "data_tags": ["photos"], "privacy": "strict"}) and the
+// headers X-Tandem-Preference / X-Tandem-Data-Tags (comma-separated) / X-Tandem-Privacy;
+// the body wins. tandem::Error for an unknown preference or privacy setting.
 struct RequestRouting {
   std::optional<Preference> preference;
   std::vector<std::string> data_tags;
+  std::optional<Strictness> strictness;  // applies only where stricter than the configured one
 };
-RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header);
+RequestRouting request_routing(const ojson& body, const std::string& preference_header, const std::string& tags_header,
+                               const std::string& privacy_header = "");
 
 // The body for the cloud: "tandem" removed, "model" set; with a redactor, every
 // message content and the prompt redacted.

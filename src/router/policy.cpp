@@ -54,44 +54,55 @@ const char* route_name(Route route) {
 
 std::string Decision::header() const { return std::string(route_name(route)) + "; reason=" + reason; }
 
+Strictness effective_strictness(const RouteInput& input, const PolicyOptions& options) {
+  return input.strictness ? stricter(*input.strictness, options.strictness) : options.strictness;
+}
+
 Decision decide(const RouteInput& input, const TierState& tiers, const PolicyOptions& options) {
   const std::string limit = device_limit(input, tiers);
   const bool cloud_usable = tiers.cloud_configured && tiers.cloud_reachable;
+  // Every request is checked, whatever decides it, and every reason says what the check found.
+  PrivacyVerdict verdict = check_privacy(input.text, input.data_tags, effective_strictness(input, options));
+  const std::string audit = ";privacy:" + verdict.describe();
+  const auto decided = [&](Decision d) {
+    if (!verdict.is_private || d.reason.rfind("privacy:", 0) != 0) d.reason += audit;
+    d.privacy = std::move(verdict);
+    return d;
+  };
 
   // 1. The user's preference, when it is device-only, is absolute.
   if (input.preference == Preference::DeviceOnly) {
-    if (!limit.empty()) return make(Route::Refused, "preference:device-only;device:" + limit);
-    return make(Route::Device, "preference:device-only");
+    if (!limit.empty()) return decided(make(Route::Refused, "preference:device-only;device:" + limit));
+    return decided(make(Route::Device, "preference:device-only"));
   }
 
-  // 2. Privacy: detected PII or an app tag keeps the request on the device.
-  std::vector<PiiFinding> findings = find_pii(input.text);
-  std::string private_kind = findings.empty() ? "" : findings.front().kind;
-  for (const std::string& tag : input.data_tags) {
-    if (private_kind.empty() && is_private_tag(tag)) private_kind = "tag_" + tag;
-  }
-  if (!private_kind.empty()) {
-    Decision d;
-    if (limit.empty()) {
-      d = make(Route::Device, "privacy:" + private_kind);
-    } else if (options.redact_to_cloud && !findings.empty() && private_kind.rfind("tag_", 0) != 0 && cloud_usable &&
-               tiers.cloud_budget_left) {
-      // Only detected values can be replaced; tagged data (a photo, a message
-      // thread) has no safe redacted form, so it never leaves.
-      d = make(Route::Cloud, "privacy:" + private_kind + ";redacted;device:" + limit);
+  // 2. Privacy: a private request stays on the device unless the device cannot serve it
+  // or it needs a cloud service (a booking with a passport number). Then it goes out
+  // redacted where the user allowed redaction, or is refused with how to allow it.
+  // Data known only by an app tag (a photo, a message thread) has no redacted form.
+  if (verdict.is_private) {
+    const std::string why = "privacy:" + verdict.describe();
+    // Whether it needs a service is a matter of what is asked now, not of the history.
+    if (!input.task_text.empty()) verdict.needs_cloud = needs_cloud_service(input.task_text);
+    const bool needs_cloud = verdict.needs_cloud || input.wants_tools;
+    if (limit.empty() && !needs_cloud) return decided(make(Route::Device, why));
+    const std::string need = !limit.empty() ? "device:" + limit : "needs_cloud";
+    if (options.redact_to_cloud && !verdict.from_tag && cloud_usable && tiers.cloud_budget_left) {
+      Decision d = make(Route::Cloud, why + ";redacted;" + need);
       d.redact = true;
-    } else {
-      d = make(Route::Refused, "privacy:" + private_kind + ";device:" + limit);
+      return decided(std::move(d));
     }
-    d.findings = std::move(findings);
-    return d;
+    std::string how;
+    if (!verdict.from_tag && !options.redact_to_cloud) how = "enable redact_to_cloud";
+    if (limit.empty()) how += how.empty() ? "use device-only" : " or use device-only";
+    return decided(make(Route::Refused, why + ";" + need + (how.empty() ? "" : ";" + how)));
   }
 
   // 3. Network: no cloud means the device.
   if (!cloud_usable) {
     const std::string why = !tiers.cloud_configured ? "no_cloud" : tiers.cloud_down_reason;
-    if (!limit.empty()) return make(Route::Refused, "network:" + why + ";device:" + limit);
-    return make(Route::Device, "network:" + why);
+    if (!limit.empty()) return decided(make(Route::Refused, "network:" + why + ";device:" + limit));
+    return decided(make(Route::Device, "network:" + why));
   }
 
   // 4. Capability and difficulty (the preference decides ties toward the cloud).
@@ -112,17 +123,17 @@ Decision decide(const RouteInput& input, const TierState& tiers, const PolicyOpt
   } else {
     d.route = Route::Device;
     d.reason = "difficulty:" + two_decimals(d.difficulty.score);
-    return d;
+    return decided(std::move(d));
   }
 
   // 5. Cost: past the daily budget the device answers what it can.
   if (!tiers.cloud_budget_left) {
-    if (!limit.empty()) return make(Route::Refused, "cost:daily_budget;device:" + limit);
+    if (!limit.empty()) return decided(make(Route::Refused, "cost:daily_budget;device:" + limit));
     Decision device = make(Route::Device, "cost:daily_budget");
     device.difficulty = d.difficulty;
-    return device;
+    return decided(std::move(device));
   }
-  return d;
+  return decided(std::move(d));
 }
 
 }  // namespace tandem::router

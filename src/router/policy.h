@@ -1,7 +1,10 @@
-// The routing policy: one pure function from what a request is (RouteInput) and
-// what the tiers can do right now (TierState) to where it goes and why (Decision).
-// The rules apply in order, hard before soft (docs/routing.md):
+// The routing policy: one function from what a request is (RouteInput) and what the
+// tiers can do right now (TierState) to where it goes and why (Decision); its only
+// input besides those is the embedded privacy model. The rules apply in order, hard
+// before soft (docs/routing.md):
 //   1. user preference  2. privacy  3. network  4. capability and difficulty  5. cost
+// Privacy fails closed: every request is checked, every reason records the verdict,
+// and a private request reaches the cloud only redacted, and only when the user allowed it.
 #pragma once
 #include <optional>
 #include <string>
@@ -9,7 +12,7 @@
 #include <vector>
 
 #include "router/difficulty.h"
-#include "router/privacy.h"
+#include "router/privacy_check.h"
 
 namespace tandem::router {
 
@@ -23,10 +26,13 @@ const char* route_name(Route route);
 
 struct RouteInput {
   std::string text;                    // everything the model would read (all message contents)
+  std::string task_text;               // what is asked now (the last user message); "" : the whole text
   Preference preference = Preference::Auto;
   std::vector<std::string> data_tags;  // app-declared data kinds ("photos", "messages", ...)
   bool wants_tools = false;            // tools / functions / tool_choice in the request
   int prompt_tokens = 0;               // with the device tokenizer; 0 when there is no device model
+  // The request's own privacy setting; it applies only where it is stricter than the configured one.
+  std::optional<Strictness> strictness;
 };
 
 struct TierState {
@@ -40,19 +46,25 @@ struct TierState {
 
 struct PolicyOptions {
   double difficulty_threshold = 0.5;  // score >= threshold: the cloud when allowed
-  bool redact_to_cloud = false;       // private requests the device cannot serve may go redacted
+  bool redact_to_cloud = false;       // private requests the device cannot serve, or that need the cloud, may go redacted
+  Strictness strictness = Strictness::Balanced;  // the privacy classifier's operating point
 };
 
 struct Decision {
   Route route = Route::Device;
-  std::string reason;      // "privacy:cn_id_number", "difficulty:0.72(booking)", ...
-  bool redact = false;     // send to the cloud with PII replaced by placeholders
-  std::vector<PiiFinding> findings;
+  // The rule that decided, then the privacy verdict when it was not the rule:
+  // "privacy:cn_id_number(score=0.98)", "difficulty:0.72(booking);privacy:none_found(score=0.07)".
+  std::string reason;
+  bool redact = false;     // send to the cloud with private spans replaced by placeholders
+  PrivacyVerdict privacy;
   Difficulty difficulty;
   // X-Tandem-Route value: "device; reason=privacy:email"
   std::string header() const;
 };
 
 Decision decide(const RouteInput& input, const TierState& tiers, const PolicyOptions& options);
+
+// The strictness that applies: the request's own only where it is stricter.
+Strictness effective_strictness(const RouteInput& input, const PolicyOptions& options);
 
 }  // namespace tandem::router

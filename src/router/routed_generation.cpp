@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "router/openai_body.h"
+#include "router/privacy_check.h"
 
 namespace tandem::router {
 namespace {
@@ -134,8 +135,9 @@ bool RoutedGeneration::device_cannot_serve() const { return note_.route == "devi
 
 std::string RoutedGeneration::refusal_message() const {
   return "the router refused this request (" + decision_.reason +
-         "): it must stay on the device and the device cannot serve it; install a device model, shorten the "
-         "request, or allow redaction (redact_to_cloud) where that is acceptable";
+         "): private data stays on the device, and the device cannot serve this request or it needs a cloud "
+         "service; install a device model, shorten the request, use device-only, or allow redaction "
+         "(redact_to_cloud) where that is acceptable";
 }
 
 void RoutedGeneration::record(const std::string& model, int64_t tokens_in, int64_t tokens_out, double ttft_ms,
@@ -174,13 +176,29 @@ const RouteNote& RoutedGeneration::start() {
   } else {
     RouteInput input;
     input.text = request_text(request_.body);
+    input.task_text = request_task_text(request_.body);
     input.preference = request_.preference.value_or(router_->config().preference);
     input.data_tags = request_.data_tags;
+    input.strictness = request_.strictness;
     input.wants_tools = request_wants_tools(request_.body);
     input.prompt_tokens = request_.device ? int(request_.device->prompt.size()) : request_.device_prompt_tokens;
     const Routed routed = router_->route(input);
     decision_ = routed.decision;
     cloud_ = routed.cloud;
+    if (decision_.route == Route::Cloud && decision_.redact) {
+      // Fail closed: a redacted request leaves only if what redaction left passes the privacy check.
+      redactor_ = std::make_unique<Redactor>();
+      redacted_body_ = cloud_body(request_.body, cloud_->endpoint().model, redactor_.get());
+      const PrivacyVerdict left =
+          check_redacted(request_text(*redacted_body_), effective_strictness(input, router_->config().policy));
+      if (left.is_private) {
+        decision_.route = Route::Refused;
+        decision_.redact = false;
+        decision_.reason += ";redaction_insufficient:" + left.describe();
+        redactor_.reset();
+        redacted_body_.reset();
+      }
+    }
   }
   note_ = {route_name(decision_.route), decision_.reason, false};
 
@@ -195,8 +213,7 @@ const RouteNote& RoutedGeneration::start() {
     return note_;
   }
 
-  if (decision_.redact) redactor_ = std::make_unique<Redactor>();
-  ojson body = cloud_body(request_.body, cloud_->endpoint().model, redactor_.get());
+  ojson body = redacted_body_ ? std::move(*redacted_body_) : cloud_body(request_.body, cloud_->endpoint().model, nullptr);
   body["stream"] = request_.stream;
   if (!request_.stream) {
     const CloudResult result = cloud_->post(request_.cloud_path, to_wire(body));

@@ -42,6 +42,7 @@ struct RoutedRequest {
   bool stream = true;  // false: one cloud call, whose whole answer is one piece
   std::optional<Preference> preference;  // the request's own; absent: the configured default
   std::vector<std::string> data_tags;
+  std::optional<Strictness> strictness;  // the request's own privacy setting (only ever tightens)
   // The device's prompt and options; absent when the device cannot serve the request.
   std::optional<generate::GenerationRequest> device;
   int device_prompt_tokens = 0;  // without `device`: how long its prompt would be (0: unknown)
@@ -142,6 +143,7 @@ class RoutedGeneration {
   std::shared_ptr<generate::PieceStream> device_stream_;
   const CloudClient* cloud_ = nullptr;
   std::unique_ptr<Redactor> redactor_;  // when the cloud gets placeholders
+  std::optional<ojson> redacted_body_;  // built (and checked again) when the decision is made
   ojson cloud_answer_;                  // non-streamed answer
   std::shared_ptr<CloudStream> relay_;
   std::vector<std::string> first_events_;

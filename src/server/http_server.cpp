@@ -196,9 +196,11 @@ void HttpServer::Impl::generate(const httplib::Request& req, httplib::Response& 
   }
   if (router) {
     const router::RequestRouting own = router::request_routing(body, req.get_header_value("X-Tandem-Preference"),
-                                                               req.get_header_value("X-Tandem-Data-Tags"));
+                                                               req.get_header_value("X-Tandem-Data-Tags"),
+                                                               req.get_header_value("X-Tandem-Privacy"));
     request.preference = own.preference;
     request.data_tags = own.data_tags;
+    request.strictness = own.strictness;
   }
   request.stream = reply.stream;
   request.body = body;

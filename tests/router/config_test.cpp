@@ -40,6 +40,14 @@ TEST(RouterConfig, MistakesNameTheField) {
   expect_error(R"({"cloud": {"base_url": "http://x/v1", "model": "m", "price": {"per_call_fen": -1}}})", "negative");
   expect_error(R"({"device": {"ctx": 512}})", "device.model");
   expect_error(R"({"daily_budget_fen": -5})", "daily_budget_fen");
+  expect_error(R"({"privacy": "paranoid"})", "router.json.privacy: 'paranoid' is not low, balanced or strict");
+  expect_error(R"({"privacy": 3})", "privacy: has the wrong type");
+}
+
+TEST(RouterConfig, PrivacyStrictnessDefaultsToBalanced) {
+  EXPECT_EQ(parse_router_config("{}", "x").policy.strictness, Strictness::Balanced);
+  EXPECT_EQ(parse_router_config(R"({"privacy": "strict"})", "x").policy.strictness, Strictness::Strict);
+  EXPECT_EQ(parse_router_config(R"({"privacy": "low"})", "x").policy.strictness, Strictness::Low);
 }
 
 TEST(RouterConfig, OneCloudObjectIsAListOfOne) {

@@ -1,15 +1,21 @@
 // The device-cloud router end to end, with real processes: a "cloud" `tandem serve`
 // on another port with another model logs every body it receives; the router is a
-// `tandem serve` whose device tier runs in-process. Covers the labelled request set
-// (no private string reaches the cloud), the cloud dying mid-stream, a cloud timeout,
-// redaction, and the ledger.
+// `tandem serve` whose device tier runs in-process. Covers the privacy corpus's test
+// split under cloud-preferred, auto and redaction (no private secret reaches the
+// cloud), the cloud dying mid-stream, a cloud timeout, redaction, and the ledger.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "privacy/classifier.h"
+#include "privacy/corpus.h"
+#include "router/privacy_check.h"
+#include "support/route_reason.h"
 #include "support/server_process.h"
 #include "support/test_paths.h"
 
@@ -17,6 +23,7 @@ namespace {
 
 using nlohmann::json;
 using tandem::test::ServerProcess;
+using tandem::test::without_scores;
 namespace fs = std::filesystem;
 
 const std::string kDeviceModel = tandem::test::shared_path("models/stories260K.gguf");
@@ -118,55 +125,175 @@ json ledger_summary(const std::string& db) {
   return json::parse(run.out, nullptr, false);
 }
 
-TEST(RouterEndToEnd, LabelledSetKeepsEveryPrivateStringOffTheCloud) {
-  const std::string log = tandem::test::temp_path("cloud-requests.log");
-  const std::string ledger = tandem::test::temp_path("ledger.sqlite");
-  auto cloud = start_cloud(log);
-  ServerProcess router({"-m", kDeviceModel, "-t", "1", "-c", "1024", "--cloud-url", cloud->base_url(), "--cloud-model",
-                        "qwen-cloud", "--ledger", ledger});
-
-  std::ifstream in(std::string(TANDEM_SOURCE_DIR) + "/tests/data/routing/requests.jsonl");
-  ASSERT_TRUE(in);
-  std::vector<std::string> secrets;
-  int sent = 0, device = 0, cloud_routed = 0;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    const json entry = json::parse(line);
-    json body = chat(entry["text"]);
-    if (entry.contains("tags")) body["tandem"] = {{"data_tags", entry["tags"]}};
-    const Answer a = post(router, "/v1/chat/completions", body);
-    ++sent;
-    ASSERT_EQ(a.status, 200) << entry["id"] << ": " << a.body.dump();
-    ASSERT_FALSE(a.route_header.empty()) << entry["id"];
-    ASSERT_TRUE(a.body.contains("tandem")) << a.body.dump();
-    const std::string route = a.body["tandem"]["route"];
-    EXPECT_EQ(a.route_header.rfind(route + "; reason=", 0), 0u) << a.route_header;
-    (route == "device" ? device : cloud_routed)++;
-    if (entry["private"] == true) {
-      EXPECT_EQ(route, "device") << entry["id"] << " went to the cloud: " << a.route_header;
-      for (const auto& s : entry["secrets"]) secrets.push_back(s);
-    }
+// The privacy corpus's test split (never trained on) and the background set's: what
+// the privacy acceptance is measured on (data/privacy/README.md).
+std::vector<tandem::privacy::Example> test_split() {
+  const std::string root = std::string(TANDEM_SOURCE_DIR) + "/data/privacy/";
+  std::vector<tandem::privacy::Example> examples;
+  for (auto& e : tandem::privacy::load_corpus(root + "corpus")) {
+    if (e.split == tandem::privacy::Split::Test) examples.push_back(std::move(e));
   }
-  EXPECT_GE(sent, 200);
-  EXPECT_GT(cloud_routed, 20);  // the cloud did get the heavy, non-private ones
-  const std::string cloud_log = read_file(log);
-  EXPECT_FALSE(cloud_log.empty());
+  for (auto& e : tandem::privacy::load_background(root + "background")) {
+    if (e.split == tandem::privacy::Split::Test) examples.push_back(std::move(e));
+  }
+  return examples;
+}
+
+// No secret, raw or JSON-escaped as the log holds it, is in the cloud's log. A secret
+// that a public request of the corpus also holds ("medicine", "满族") says nothing.
+void expect_no_secret_in(const std::string& cloud_log, const std::vector<std::string>& secrets) {
+  static const std::vector<std::string> public_texts = [] {
+    std::vector<std::string> texts;
+    for (const auto& e : tandem::privacy::load_corpus(std::string(TANDEM_SOURCE_DIR) + "/data/privacy/corpus")) {
+      if (!e.is_private) texts.push_back(e.text);
+    }
+    return texts;
+  }();
   for (const std::string& secret : secrets) {
-    // The log holds JSON bodies, so compare against the JSON-escaped form too.
+    if (std::any_of(public_texts.begin(), public_texts.end(),
+                    [&](const std::string& text) { return text.find(secret) != std::string::npos; })) {
+      continue;
+    }
     const std::string escaped = json(secret).dump();
     EXPECT_EQ(cloud_log.find(secret), std::string::npos) << "private string reached the cloud: " << secret;
     EXPECT_EQ(cloud_log.find(escaped.substr(1, escaped.size() - 2)), std::string::npos) << secret;
   }
+}
 
-  // The ledger saw every request, with the same split.
+struct SplitRun {
+  int sent = 0, device = 0, cloud = 0, refused = 0, public_total = 0, private_total = 0, private_to_cloud = 0;
+  std::vector<std::string> kept_secrets;  // of the private requests that stayed off the cloud
+};
+
+// Sends every example, on its text alone, through a router with this preference and
+// privacy setting; checks what holds whatever the verdict (the route in the header and
+// the body agree, only private requests are refused, the ledger counts every request)
+// and that every request the privacy check calls private stays off the cloud.
+SplitRun route_split(const std::vector<tandem::privacy::Example>& examples, const ServerProcess& cloud,
+                     const std::string& preference, const std::string& strictness) {
+  SCOPED_TRACE(preference + ", " + strictness);
+  const std::string ledger = tandem::test::temp_path("ledger-" + preference + "-" + strictness + ".sqlite");
+  ServerProcess router({"-m", kDeviceModel, "-t", "1", "-c", "1024", "--cloud-url", cloud.base_url(), "--cloud-model",
+                        "qwen-cloud", "--route", preference, "--privacy", strictness, "--ledger", ledger});
+  const auto setting = tandem::privacy::parse_strictness(strictness).value();
+  SplitRun run;
+  for (const auto& e : examples) {
+    const Answer a = post(router, "/v1/chat/completions", chat(e.text, 1));
+    ++run.sent;
+    (e.is_private ? run.private_total : run.public_total)++;
+    EXPECT_FALSE(a.route_header.empty()) << e.id;
+    const std::string route = a.route_header.substr(0, a.route_header.find(';'));
+    EXPECT_NE(a.route_header.find("privacy:"), std::string::npos) << e.id << ": no verdict in " << a.route_header;
+    const bool found_private = tandem::router::check_privacy(e.text, {}, setting).is_private;
+    if (found_private) {
+      EXPECT_NE(route, "cloud") << e.id << " was found private but went to the cloud: " << a.route_header;
+    }
+    if (route == "refused") {
+      ++run.refused;
+      EXPECT_EQ(a.status, 403) << e.id;
+      EXPECT_TRUE(found_private) << e.id << " was refused but not found private: " << a.route_header;
+    } else {
+      EXPECT_EQ(a.status, 200) << e.id << ": " << a.body.dump();
+      EXPECT_EQ(a.body["tandem"]["route"], route) << a.route_header;
+      (route == "device" ? run.device : run.cloud)++;
+    }
+    if (e.is_private && route == "cloud") {
+      ++run.private_to_cloud;
+      std::printf("  %s: private %s reached the cloud: %s\n", preference.c_str(), e.id.c_str(), a.route_header.c_str());
+    } else if (e.is_private) {
+      run.kept_secrets.insert(run.kept_secrets.end(), e.secrets.begin(), e.secrets.end());
+    }
+  }
+  std::printf("%s, %s: %d requests, %d device, %d cloud, %d refused; private to the cloud %d of %d\n",
+              preference.c_str(), strictness.c_str(), run.sent, run.device, run.cloud, run.refused,
+              run.private_to_cloud, run.private_total);
   const json summary = ledger_summary(ledger);
-  ASSERT_FALSE(summary.is_discarded());
-  EXPECT_EQ(summary["requests"], sent);
-  EXPECT_EQ(summary["device"], device);
-  EXPECT_EQ(summary["cloud"], cloud_routed);
-  EXPECT_GT(summary["cloud_spend_fen"].get<double>(), 0);
-  EXPECT_GT(summary["saved_fen"].get<double>(), 0);
+  EXPECT_FALSE(summary.is_discarded());
+  EXPECT_EQ(summary["requests"], run.sent);
+  EXPECT_EQ(summary["device"], run.device);
+  EXPECT_EQ(summary["cloud"], run.cloud);
+  EXPECT_EQ(summary["refused"], run.refused);
+  // The cloud does get the public requests: all under cloud-preferred but those the check flags.
+  if (preference == "cloud-preferred") {
+    EXPECT_GE(run.cloud, run.public_total * 3 / 4);
+  }
+  return run;
+}
+
+// The whole test split with --route cloud-preferred and --route auto at the default
+// privacy setting: what the check flags never reaches the cloud, and what it misses is
+// within the acceptance figure (at least 97% of private requests kept off the cloud);
+// the secrets of every request it kept are absent from the cloud's log.
+TEST(RouterEndToEnd, TestSplitAtBalancedKeepsWhatTheCheckFindsOffTheCloud) {
+  const std::vector<tandem::privacy::Example> examples = test_split();
+  ASSERT_GE(examples.size(), 500u);
+  const std::string log = tandem::test::temp_path("cloud-balanced.log");
+  auto cloud = start_cloud(log);
+  for (const char* preference : {"cloud-preferred", "auto"}) {
+    const size_t before = read_file(log).size();  // this run's part of the log only
+    const SplitRun run = route_split(examples, *cloud, preference, "balanced");
+    EXPECT_LE(run.private_to_cloud, run.private_total * 3 / 100) << preference;
+    expect_no_secret_in(read_file(log).substr(before), run.kept_secrets);
+  }
+}
+
+// The same at --privacy strict: no private test request reaches the cloud at all, and
+// none of the test split's secrets is in the cloud's log.
+TEST(RouterEndToEnd, TestSplitAtStrictKeepsEveryPrivateSecretOffTheCloud) {
+  const std::vector<tandem::privacy::Example> examples = test_split();
+  const std::string log = tandem::test::temp_path("cloud-strict.log");
+  auto cloud = start_cloud(log);
+  std::vector<std::string> secrets;
+  for (const auto& e : examples) secrets.insert(secrets.end(), e.secrets.begin(), e.secrets.end());
+  for (const char* preference : {"cloud-preferred", "auto"}) {
+    EXPECT_EQ(route_split(examples, *cloud, preference, "strict").private_to_cloud, 0) << preference;
+  }
+  const std::string cloud_log = read_file(log);
+  EXPECT_FALSE(cloud_log.empty());
+  expect_no_secret_in(cloud_log, secrets);
+}
+
+// With redaction allowed, the private test requests that need a cloud service go out
+// only as placeholders, and only when what redaction left passes the privacy check;
+// the rest are refused. The echoed answer comes back with the original values. At
+// --privacy strict, so that what is measured is redaction, not the classifier's misses.
+TEST(RouterEndToEnd, RedactionOfTheTestSplitSendsOnlyPlaceholders) {
+  std::vector<tandem::privacy::Example> examples;
+  for (auto& e : test_split()) {
+    if (e.is_private && e.needs_cloud) examples.push_back(std::move(e));
+  }
+  ASSERT_GE(examples.size(), 50u);
+  const std::string log = tandem::test::temp_path("cloud-redact-split.log");
+  auto cloud = start_cloud(log);
+  ServerProcess router({"-m", kDeviceModel, "-t", "1", "-c", "1024", "--cloud-url", cloud->base_url(), "--cloud-model",
+                        "qwen-cloud", "--route", "auto", "--redact", "--privacy", "strict", "--ledger", ":memory:"});
+  int redacted = 0, refused = 0, device = 0;
+  for (const auto& e : examples) {
+    const size_t before = read_file(log).size();
+    const Answer a = post(router, "/v1/completions", {{"prompt", e.text}, {"max_tokens", 1}, {"echo", true}});
+    // What this request put in the cloud's log holds none of its secrets.
+    expect_no_secret_in(read_file(log).substr(before), e.secrets);
+    if (a.status == 403) {
+      ++refused;
+      EXPECT_EQ(a.route_header.rfind("refused; reason=privacy:", 0), 0u) << e.id << ": " << a.route_header;
+      continue;
+    }
+    ASSERT_EQ(a.status, 200) << e.id << ": " << a.body.dump();
+    if (a.route_header.rfind("device; ", 0) == 0) {
+      ++device;  // the check did not see a cloud service in it: answered on the device
+      continue;
+    }
+    EXPECT_EQ(a.route_header.rfind("cloud; reason=privacy:", 0), 0u) << e.id << ": " << a.route_header;
+    EXPECT_NE(a.route_header.find(";redacted;needs_cloud"), std::string::npos) << e.id << ": " << a.route_header;
+    ++redacted;
+    const std::string text = a.body["choices"][0]["text"];
+    EXPECT_EQ(text.rfind(e.text, 0), 0u) << e.id << ": the answer was not restored: " << text;
+  }
+  std::printf("redaction: %zu private requests that need the cloud: %d sent redacted, %d refused, %d on the device\n",
+              examples.size(), redacted, refused, device);
+  if (redacted > 0) {
+    EXPECT_NE(read_file(log).find("_1]"), std::string::npos) << "no placeholder in the cloud's log";
+  }
 }
 
 TEST(RouterEndToEnd, PreferenceComesFromTheHeaderOrTheBody) {
@@ -175,11 +302,11 @@ TEST(RouterEndToEnd, PreferenceComesFromTheHeaderOrTheBody) {
   ServerProcess router({"-m", kDeviceModel, "-t", "1", "--cloud-url", cloud->base_url(), "--cloud-model", "qwen-cloud",
                         "--ledger", ":memory:"});
   Answer a = post(router, "/v1/chat/completions", chat("Say hello"), {{"X-Tandem-Preference", "cloud-preferred"}});
-  EXPECT_EQ(a.route_header, "cloud; reason=preference:cloud-preferred");
+  EXPECT_EQ(without_scores(a.route_header), "cloud; reason=preference:cloud-preferred;privacy:none_found");
   json body = chat("Book me a flight to Tokyo and reserve a hotel");
   body["tandem"] = {{"preference", "device-only"}};
   a = post(router, "/v1/chat/completions", body, {{"X-Tandem-Preference", "cloud-preferred"}});
-  EXPECT_EQ(a.route_header, "device; reason=preference:device-only");
+  EXPECT_EQ(without_scores(a.route_header), "device; reason=preference:device-only;privacy:none_found");
   a = post(router, "/v1/chat/completions", chat("hi"), {{"X-Tandem-Preference", "sometimes"}});
   EXPECT_EQ(a.status, 400);
 }
@@ -192,11 +319,13 @@ TEST(RouterEndToEnd, PastTheDailyBudgetTheDeviceAnswers) {
                         "--cloud-price-fen", "1.2", "--daily-budget-fen", "3", "--route", "cloud-preferred",
                         "--ledger", tandem::test::temp_path("budget.sqlite")});
   std::vector<std::string> routes;
-  for (int i = 0; i < 4; ++i) routes.push_back(post(router, "/v1/chat/completions", chat("Say hello")).route_header);
-  EXPECT_EQ(routes[0], "cloud; reason=preference:cloud-preferred");
-  EXPECT_EQ(routes[1], "cloud; reason=preference:cloud-preferred");
-  EXPECT_EQ(routes[2], "device; reason=cost:daily_budget");
-  EXPECT_EQ(routes[3], "device; reason=cost:daily_budget");
+  for (int i = 0; i < 4; ++i) {
+    routes.push_back(without_scores(post(router, "/v1/chat/completions", chat("Say hello")).route_header));
+  }
+  EXPECT_EQ(routes[0], "cloud; reason=preference:cloud-preferred;privacy:none_found");
+  EXPECT_EQ(routes[1], "cloud; reason=preference:cloud-preferred;privacy:none_found");
+  EXPECT_EQ(routes[2], "device; reason=cost:daily_budget;privacy:none_found");
+  EXPECT_EQ(routes[3], "device; reason=cost:daily_budget;privacy:none_found");
 }
 
 TEST(RouterEndToEnd, CloudKilledMidRunTheDeviceAnswersAndStreamsComplete) {
@@ -204,8 +333,8 @@ TEST(RouterEndToEnd, CloudKilledMidRunTheDeviceAnswersAndStreamsComplete) {
   auto cloud = start_cloud(log);
   ServerProcess router({"-m", kDeviceModel, "-t", "1", "-c", "512", "--cloud-url", cloud->base_url(), "--cloud-model",
                         "qwen-cloud", "--route", "cloud-preferred", "--ledger", ":memory:"});
-  ASSERT_EQ(post(router, "/v1/chat/completions", chat("Say hello")).route_header,
-            "cloud; reason=preference:cloud-preferred");
+  ASSERT_EQ(without_scores(post(router, "/v1/chat/completions", chat("Say hello")).route_header),
+            "cloud; reason=preference:cloud-preferred;privacy:none_found");
 
   // A long cloud answer, killed after its first chunk: the device finishes it.
   json body = chat("Tell me a long story", 3000);
@@ -213,7 +342,7 @@ TEST(RouterEndToEnd, CloudKilledMidRunTheDeviceAnswersAndStreamsComplete) {
   body["ignore_eos"] = true;
   const StreamAnswer streamed = post_stream(router, body, [&] { cloud->kill_now(); });
   EXPECT_EQ(streamed.status, 200);
-  EXPECT_EQ(streamed.route_header, "cloud; reason=preference:cloud-preferred");
+  EXPECT_EQ(without_scores(streamed.route_header), "cloud; reason=preference:cloud-preferred;privacy:none_found");
   EXPECT_TRUE(streamed.done) << "the stream did not complete";
   ASSERT_FALSE(streamed.chunks.empty());
   const json& last = streamed.chunks.back();
@@ -285,7 +414,7 @@ TEST(RouterEndToEnd, RedactionSendsPlaceholdersAndRestoresTheAnswer) {
                                     .dump();
   ServerProcess router({"--router", config_path, "-t", "1"});
 
-  const std::string email = "li.wei@example.com", phone = "13812345678";
+  const std::string email = "li.wei@example.com", phone = "13966051287";
   const std::string prompt = "Forward the invoice to " + email + " and text " + phone + " when done.";
   const Answer a = post(router, "/v1/completions", {{"prompt", prompt}, {"max_tokens", 4}, {"echo", true}});
   ASSERT_EQ(a.status, 200) << a.body.dump();
@@ -306,10 +435,10 @@ TEST(RouterEndToEnd, RedactionSendsPlaceholdersAndRestoresTheAnswer) {
   tagged["tandem"] = {{"data_tags", {"messages"}}};
   const Answer refused = post(router, "/v1/chat/completions", tagged);
   EXPECT_EQ(refused.status, 403);
-  EXPECT_EQ(refused.route_header, "refused; reason=privacy:tag_messages;device:no_device_model");
+  EXPECT_EQ(without_scores(refused.route_header), "refused; reason=privacy:tag_messages;device:no_device_model");
   // Without a device model, ordinary requests go to the cloud and say why.
-  EXPECT_EQ(post(router, "/v1/chat/completions", chat("Say hello")).route_header,
-            "cloud; reason=capability:no_device_model");
+  EXPECT_EQ(without_scores(post(router, "/v1/chat/completions", chat("Say hello")).route_header),
+            "cloud; reason=capability:no_device_model;privacy:none_found");
 }
 
 }  // namespace
@@ -330,7 +459,7 @@ TEST(RouterEndToEnd, ChatRoutesEachTurnThroughTheSameRouter) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_NE(run.err.find("[route: device; reason=difficulty:0."), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("[route: cloud; reason=difficulty:"), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("[route: device; reason=privacy:email]"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("[route: device; reason=privacy:email(score="), std::string::npos) << run.err;
   EXPECT_EQ(read_file(log).find("li.wei@example.com"), std::string::npos);
 }
 
@@ -353,8 +482,8 @@ TEST(RouterEndToEnd, TheDeviceTierAppearsOnceTheModelIsInstalled) {
                                     .dump();
   {
     ServerProcess router({"--router", config_path, "-t", "1"});
-    EXPECT_EQ(post(router, "/v1/chat/completions", chat("Say hello")).route_header,
-              "cloud; reason=capability:no_device_model");
+    EXPECT_EQ(without_scores(post(router, "/v1/chat/completions", chat("Say hello")).route_header),
+              "cloud; reason=capability:no_device_model;privacy:none_found");
   }
   const auto added = tandem::test::run_cli("models add '" + kDeviceModel + "' --name stories");
   ASSERT_EQ(added.exit_code, 0) << added.err;

@@ -22,13 +22,15 @@ void add_chat(CLI::App& app) {
   flags.add_to(cmd);
   cmd->add_option("--system", system_prompt, "system prompt");
   cmd->add_option("--chat-template", template_name, "force a chat template (llama2, llama3, chatml, phi3, gemma, mistral, zephyr, ...)");
-  static std::string router_config;
+  static std::string router_config, privacy;
   cmd->add_option("--router", router_config, "route each turn between device and cloud (docs/routing.md)");
+  cmd->add_option("--privacy", privacy, "with --router: privacy check strictness, low, balanced or strict");
   cmd->callback([] {
+    if (!privacy.empty() && router_config.empty()) fail("--privacy needs --router");
     if (!router_config.empty()) {
       return run_routed_chat({.router_config = router_config, .model = flags.model, .system_prompt = system_prompt,
                               .chat_template = template_name, .context = flags.context_options(),
-                              .generation = flags.generate_options(), .json_schema = flags.json_schema()});
+                              .generation = flags.generate_options(), .json_schema = flags.json_schema(), .privacy = privacy});
     }
     const generate::GenerateOptions options = flags.generate_options();
     model::ContextOptions context_options = flags.context_options();

@@ -36,7 +36,7 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--mem-budget", mem_budget, "memory budget, e.g. 2G: the plan of weights plus every slot's KV cache must fit (checked before loading)");
   cmd->add_option("--max-body-mb", max_body_mb, "largest request body in MiB (larger: 413)");
   cmd->add_option("--log-requests", options.request_log, "append every completion request body to this file (one per line)");
-  static std::string router_config, cloud_url, cloud_model, cloud_key_env, route, ledger;
+  static std::string router_config, cloud_url, cloud_model, cloud_key_env, route, ledger, privacy;
   static double cloud_timeout = 30, cloud_price_fen = 1.2, daily_budget_fen = 0;
   static bool redact = false;
   cmd->add_option("--router", router_config, "route between device and cloud with this config (docs/routing.md)");
@@ -48,6 +48,7 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--route", route, "default route preference: device-only, auto or cloud-preferred");
   cmd->add_option("--daily-budget-fen", daily_budget_fen, "cloud spend per day; past it the device answers");
   cmd->add_flag("--redact", redact, "private requests the device cannot serve go to the cloud redacted");
+  cmd->add_option("--privacy", privacy, "privacy check strictness: low, balanced (default) or strict");
   cmd->add_option("--ledger", ledger, "SQLite ledger of routed requests (default: ~/.local/share/tandem/ledger.sqlite)");
   cmd->callback([] {
     if (!router_config.empty() && !cloud_url.empty()) fail("give either --router CONFIG or --cloud-url, not both");
@@ -75,9 +76,10 @@ void add_serve(CLI::App& app) {
       }
       if (!ledger.empty()) options.routing->ledger_path = ledger;
       if (redact) options.routing->policy.redact_to_cloud = true;
+      if (!privacy.empty()) options.routing->policy.strictness = router::parse_strictness_setting(privacy, "--privacy");
       if (daily_budget_fen > 0) options.routing->daily_budget_fen = daily_budget_fen;
-    } else if (!route.empty() || redact || !ledger.empty()) {
-      fail("--route, --redact and --ledger need --router or --cloud-url");
+    } else if (!route.empty() || redact || !ledger.empty() || !privacy.empty()) {
+      fail("--route, --redact, --privacy and --ledger need --router or --cloud-url");
     }
     // Behind a router the device model may be the config's, or absent.
     options.model_path = options.routing && model.empty() && (options.routing->device || router_config.size())

@@ -24,6 +24,7 @@ void add_bench(CLI::App& app);
 void add_models(CLI::App& app);  // on-device model store
 void add_cost(CLI::App& app);    // fleet cost simulation
 void add_ledger(CLI::App& app);  // routing ledger report
+void add_privacy(CLI::App& app); // privacy classifier: train, eval, check, curve
 
 // -m given, else $TANDEM_MODEL, else ../shared/models/stories260K.gguf; an Error
 // explaining how to get a GGUF when none exists.

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   tandem::cli::add_models(app);
   tandem::cli::add_cost(app);
   tandem::cli::add_ledger(app);
+  tandem::cli::add_privacy(app);
 #endif
   try {
     app.parse(argc, argv);

@@ -18,6 +18,7 @@ namespace tandem::cli {
 
 void run_routed_chat(const RoutedChatOptions& options) {
   router::RouterConfig config = router::load_router_config(options.router_config);
+  if (!options.privacy.empty()) config.policy.strictness = router::parse_strictness_setting(options.privacy, "--privacy");
   // The device tier: -m, else the config's device model (absent when not installed).
   std::string path = options.model;
   model::ContextOptions context = options.context;

@@ -20,6 +20,7 @@ struct RoutedChatOptions {
   model::ContextOptions context;  // n_ctx / n_threads 0: the config's device tier
   generate::GenerateOptions generation;
   std::optional<nlohmann::ordered_json> json_schema;  // what the cloud gets as response_format
+  std::string privacy;  // "" : the config's strictness
 };
 
 void run_routed_chat(const RoutedChatOptions& options);
