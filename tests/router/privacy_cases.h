@@ -46,14 +46,6 @@ inline void expect_single_finding(const Expected& expected) {
   EXPECT_EQ(findings[0].begin, begin) << text << " -> " << describe(findings, text);
 }
 
-// Rows of tests/data/routing/requests.jsonl labelled before issue 17's "public is not
-// personal": their secret is a well-known public value (the Eiffel Tower's coordinates,
-// 10 Downing Street) in no personal context. The set's owner (the classifier work) relabels
-// them; until then the detector tests skip these secrets.
-inline bool labelled_before_public_rule(std::string_view id, std::string_view secret) {
-  return (id == "en-041" && secret == "48.8584, 2.2945") || (id == "en-051" && secret == "10 Downing Street");
-}
-
 class PiiCases : public testing::TestWithParam<Expected> {};
 TEST_P(PiiCases, FindsExactlyTheExpectedSpan) { expect_single_finding(GetParam()); }
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PiiCases);  // redaction_test shares only the helpers

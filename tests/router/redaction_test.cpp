@@ -158,7 +158,6 @@ TEST(Redactor, LabelledRequestsRoundTrip) {
     Redactor redactor;
     std::string redacted = redactor.redact(text);
     for (const auto& secret : secrets) {
-      if (labelled_before_public_rule(row.at("id").get<std::string>(), secret)) continue;
       EXPECT_EQ(redacted.find(secret), std::string::npos) << row.at("id") << ": " << redacted;
     }
     EXPECT_EQ(redactor.restore(redacted), text) << row.at("id");
