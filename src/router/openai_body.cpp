@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "router/config.h"
+#include "router/privacy_check.h"
 
 #include "core/error.h"
 
@@ -118,15 +119,20 @@ RequestRouting request_routing(const ojson& body, const std::string& preference_
   return routing;
 }
 
-ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor) {
+ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor, Strictness strictness) {
   ojson out = body;
   out.erase("tandem");
   out["model"] = model;
-  // The classifier's semantic spans become placeholders too ([HEALTH_1]), beside the scanners' values.
   if (redactor) {
     for_each_text(out, [&](ojson& value) {
       const std::string text = value.get<std::string>();
-      value = redactor->redact(text, semantic_spans(text));
+      Redactor values_only;
+      if (!check_redacted(values_only.redact(text), strictness).is_private) {
+        value = redactor->redact(text);
+      } else {
+        // The classifier's semantic spans become placeholders too ([HEALTH_1]).
+        value = redactor->redact(text, semantic_spans(text));
+      }
     });
   }
   return out;

@@ -37,8 +37,11 @@ RequestRouting request_routing(const ojson& body, const std::string& preference_
                                const std::string& privacy_header = "");
 
 // The body for the cloud: "tandem" removed, "model" set; with a redactor, every
-// message content and the prompt redacted.
-ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor);
+// message content and the prompt redacted: the scanners' values, and the classifier's
+// semantic spans only where what the values' placeholders leave still reads private
+// at `strictness` (so the cloud keeps the task's wording whenever that is safe).
+ojson cloud_body(const ojson& body, const std::string& model, Redactor* redactor,
+                 Strictness strictness = Strictness::Balanced);
 
 // A chat request in OpenAI form for surfaces that do not receive one (the CLI, the C
 // API): the messages and the sampling settings an OpenAI-compatible cloud understands;

@@ -73,7 +73,7 @@ PrivacyVerdict check_redacted(std::string_view redacted_text, Strictness strictn
 
 std::vector<PiiFinding> semantic_spans(std::string_view text) {
   std::vector<PiiFinding> spans;
-  for (const privacy::SemanticSpan& s : privacy::Classifier::embedded().spans(text)) spans.push_back({s.category, s.begin, s.end});
+  for (const privacy::SemanticSpan& s : privacy::Classifier::embedded().spans(text)) spans.push_back({.kind = s.category, .begin = s.begin, .end = s.end, .public_form = {}});
   return spans;
 }
 
@@ -89,10 +89,10 @@ std::vector<PiiFinding> private_spans(std::string_view text, const privacy::Clas
     size_t begin = s.begin;
     for (const PiiFinding& f : findings) {
       if (f.end <= begin || f.begin >= s.end) continue;
-      if (f.begin > begin) spans.push_back({s.category, begin, f.begin});
+      if (f.begin > begin) spans.push_back({.kind = s.category, .begin = begin, .end = f.begin, .public_form = {}});
       begin = std::max(begin, f.end);
     }
-    if (begin < s.end) spans.push_back({s.category, begin, s.end});
+    if (begin < s.end) spans.push_back({.kind = s.category, .begin = begin, .end = s.end, .public_form = {}});
   }
   std::sort(spans.begin(), spans.end(), [](const PiiFinding& a, const PiiFinding& b) { return a.begin < b.begin; });
   return spans;

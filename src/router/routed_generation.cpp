@@ -187,10 +187,10 @@ const RouteNote& RoutedGeneration::start() {
     cloud_ = routed.cloud;
     if (decision_.route == Route::Cloud && decision_.redact) {
       // Fail closed: a redacted request leaves only if what redaction left passes the privacy check.
+      const Strictness strictness = effective_strictness(input, router_->config().policy);
       redactor_ = std::make_unique<Redactor>();
-      redacted_body_ = cloud_body(request_.body, cloud_->endpoint().model, redactor_.get());
-      const PrivacyVerdict left =
-          check_redacted(request_text(*redacted_body_), effective_strictness(input, router_->config().policy));
+      redacted_body_ = cloud_body(request_.body, cloud_->endpoint().model, redactor_.get(), strictness);
+      const PrivacyVerdict left = check_redacted(request_text(*redacted_body_), strictness);
       if (left.is_private) {
         decision_.route = Route::Refused;
         decision_.redact = false;

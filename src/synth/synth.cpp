@@ -74,7 +74,7 @@ Role role_of(TensorKind kind) {
 std::vector<PlannedTensor> plan_tensors(const ModelShape& s, const SynthOptions& o, int n_layer, int n_vocab) {
   std::vector<PlannedTensor> out;
   for (ShapeTensor& t : shape_tensors(s, n_layer, n_vocab)) {
-    PlannedTensor p{t.name, Type::F32, t.dims};
+    PlannedTensor p{.name = t.name, .type = Type::F32, .dims = t.dims, .fixed = {}};
     switch (t.kind) {
       case TensorKind::Norm: p.mean = 1.0f, p.sigma = 0.02f; break;
       case TensorKind::OutputNorm: p.mean = o.output_norm_mean, p.sigma = o.output_norm_sigma; break;
