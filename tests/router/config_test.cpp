@@ -40,6 +40,9 @@ TEST(RouterConfig, MistakesNameTheField) {
   expect_error(R"({"cloud": {"base_url": "http://x/v1", "model": "m", "price": {"per_call_fen": -1}}})", "negative");
   expect_error(R"({"device": {"ctx": 512}})", "device.model");
   expect_error(R"({"daily_budget_fen": -5})", "daily_budget_fen");
+  expect_error(R"({"device": {"model": "m.gguf", "draft_k": 33}})", "device.draft_k");
+  expect_error(R"({"device": {"model": "m.gguf", "draft_k": -1}})", "device.draft_k");
+  expect_error(R"({"device": {"model": "m.gguf", "draft_model": 7}})", "draft_model");
 }
 
 TEST(RouterConfig, OneCloudObjectIsAListOfOne) {
