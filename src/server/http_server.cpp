@@ -343,7 +343,7 @@ void HttpServer::load() {
     }
   }
   s.model_bytes = std::filesystem::file_size(o.model_path);
-  if (o.memory_budget_bytes) o.n_ctx = check_serve_budget(o.model_path, o.n_ctx, o.n_slots, o.memory_budget_bytes);
+  if (o.memory_budget_bytes) o.n_ctx = check_serve_budget(o.model_path, o.n_ctx, o.n_slots, o.memory_budget_bytes, o.draft_model_path);
   s.model = model::Model::load(o.model_path);
   s.tokenizer = tokenizer::Tokenizer::from_gguf(s.model->file());
   s.texts = generate::TokenTexts::from(*s.tokenizer);
