@@ -32,7 +32,7 @@ extern "C" {
 #endif
 
 /* 2: chat, JSON Schema output, logprobs, ignore_eos, routed chat. */
-#define TANDEM_API_VERSION 2
+#define TANDEM_API_VERSION 3
 
 typedef enum tandem_status {
   TANDEM_OK = 0,
@@ -102,8 +102,18 @@ typedef struct tandem_generate_options {
   int32_t top_logprobs;        /* alternatives per token given to on_logprob, 0..20 */
   tandem_logprob_callback on_logprob; /* NULL: no logprobs */
   void* logprob_user_data;
-  int32_t reserved[8];         /* must be zero */
+  /* API version 3: speculative decoding (greedy output is the plain output; sampled output
+   * follows the same distribution): */
+  int32_t speculative;         /* TANDEM_SPECULATIVE_NONE, _DRAFT (the session's draft model,
+                                * tandem_session_set_draft) or _LOOKUP (prompt lookup) */
+  int32_t draft_k;             /* tokens drafted per verification pass, 1..32; 0: 4 (draft), 8 (lookup) */
+  int32_t lookup_ngram;        /* lookup: the longest n-gram matched, 1..16; 0: 3 */
+  int32_t reserved[5];         /* must be zero */
 } tandem_generate_options;
+
+#define TANDEM_SPECULATIVE_NONE 0
+#define TANDEM_SPECULATIVE_DRAFT 1
+#define TANDEM_SPECULATIVE_LOOKUP 2
 
 #define TANDEM_RANDOM_SEED 0xFFFFFFFFu
 
@@ -161,6 +171,10 @@ tandem_status tandem_detokenize(const tandem_model* model, const int32_t* tokens
 tandem_session* tandem_session_create(tandem_model* model);
 void tandem_session_free(tandem_session* session); /* NULL is allowed */
 int32_t tandem_session_n_ctx(const tandem_session* session); /* -1 on NULL */
+/* API version 3: a draft model for TANDEM_SPECULATIVE_DRAFT: smaller, with the session's
+ * vocabulary (another vocabulary is TANDEM_ERROR_INVALID_ARGUMENT). NULL removes it. The
+ * session keeps the draft's weights alive. */
+tandem_status tandem_session_set_draft(tandem_session* session, tandem_model* draft);
 
 /* Generates a continuation of prompt (text, tokenized with BOS). The session
  * reuses the cached prefix of the previous prompt+output. on_text may be NULL;

@@ -48,6 +48,23 @@ tandem_status to_generate_options(const tandem_generate_options* in, generate::G
   out.sampling.frequency_penalty = o.frequency_penalty;
   out.sampling.seed = o.seed;
   out.ignore_eos = o.ignore_eos != 0;
+  using Method = generate::SpeculativeOptions::Method;
+  if (o.speculative < TANDEM_SPECULATIVE_NONE || o.speculative > TANDEM_SPECULATIVE_LOOKUP)
+    return failure(TANDEM_ERROR_INVALID_ARGUMENT, "speculative must be TANDEM_SPECULATIVE_NONE, _DRAFT or _LOOKUP, got " +
+                                                      std::to_string(o.speculative));
+  if (o.draft_k < 0 || o.draft_k > generate::kMaxDraftTokens)
+    return failure(TANDEM_ERROR_INVALID_ARGUMENT, "draft_k must be from 0 to " + std::to_string(generate::kMaxDraftTokens) +
+                                                      ", got " + std::to_string(o.draft_k));
+  if (o.lookup_ngram < 0 || o.lookup_ngram > 16)
+    return failure(TANDEM_ERROR_INVALID_ARGUMENT, "lookup_ngram must be from 0 to 16, got " + std::to_string(o.lookup_ngram));
+  if (o.speculative == TANDEM_SPECULATIVE_DRAFT) {
+    out.speculative.method = Method::DraftModel;
+    out.speculative.k = o.draft_k > 0 ? o.draft_k : 4;
+  } else if (o.speculative == TANDEM_SPECULATIVE_LOOKUP) {
+    out.speculative.method = Method::Lookup;
+    out.speculative.k = o.draft_k > 0 ? o.draft_k : 8;
+    if (o.lookup_ngram > 0) out.speculative.ngram = o.lookup_ngram;
+  }
   out.top_logprobs = o.on_logprob ? o.top_logprobs : -1;
   for (size_t i = 0; i < o.n_stop; ++i) {
     if (!o.stop[i]) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "stop[" + std::to_string(i) + "] is NULL");
@@ -273,6 +290,18 @@ tandem_session* tandem_session_create(tandem_model* model) {
 }
 
 void tandem_session_free(tandem_session* session) { delete session; }
+
+tandem_status tandem_session_set_draft(tandem_session* session, tandem_model* draft) {
+  if (!session) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "session is NULL");
+  try {
+    session->session->set_draft(draft ? draft->model : nullptr);
+    return TANDEM_OK;
+  } catch (const tandem::Error& e) {
+    return failure(TANDEM_ERROR_INVALID_ARGUMENT, std::string("tandem_session_set_draft: ") + e.what());
+  } catch (const std::exception& e) {
+    return failure(TANDEM_ERROR_INTERNAL, e.what());
+  }
+}
 
 int32_t tandem_session_n_ctx(const tandem_session* session) {
   if (!session) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "session is NULL"), -1;

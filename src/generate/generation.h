@@ -18,6 +18,7 @@
 
 #include "generate/json_constraint.h"
 #include "generate/sampler.h"
+#include "generate/speculative.h"
 #include "generate/stop_matcher.h"
 #include "model/context.h"
 #include "tokenizer/tokenizer.h"
@@ -37,6 +38,9 @@ struct GenerateOptions {
   // generation keeps its own copy of the state. The document's end ends the
   // generation, also with ignore_eos.
   std::optional<JsonConstraint> constraint;
+  // Speculative decoding (generate/speculative.h): the same output (greedy) or the
+  // same distribution (sampled), fewer passes over the weights.
+  SpeculativeOptions speculative;
 };
 
 struct GenerationRequest {
@@ -71,6 +75,8 @@ struct Piece {
 struct Outcome {
   FinishReason finish = FinishReason::Length;
   int n_prompt = 0, n_cached = 0, n_generated = 0;
+  int n_drafted = 0, n_draft_accepted = 0;  // speculative decoding: tokens verified, and kept
+  int n_verify_passes = 0;                  // target passes that verified a draft
   double queue_seconds = 0, prompt_seconds = 0, generate_seconds = 0;
   std::string error;  // non-empty: the generation failed (a refused prompt, a failed forward pass)
 };
@@ -103,7 +109,10 @@ class Sequence {
   // number of reused tokens.
   int load(const std::vector<int32_t>& prompt);
   void append(int32_t token);    // evaluates one token
+  // Evaluates `tokens` in one pass, keeping the logits of every position (logits(i)).
+  void append(std::span<const int32_t> tokens);
   void appended(int32_t token);  // the caller evaluated `token` on context()
+  void truncate(int n_past);     // forgets positions >= n_past
 
  private:
   size_t valid_tokens() const;
@@ -114,18 +123,25 @@ class Sequence {
 
 class Generation {
  public:
-  // Evaluates the prompt on `sequence`. The sequence, the tokenizer and `texts`
-  // (required with a constraint) must outlive the generation. tandem::Error for a
-  // bad prompt. With max_tokens 0 it is finished at once.
+  // Evaluates the prompt on `sequence`. The sequence, the tokenizer, `texts`
+  // (required with a constraint) and `draft` (the draft model's sequence, required
+  // for SpeculativeOptions::Method::DraftModel) must outlive the generation.
+  // tandem::Error for a bad prompt or speculative options. With max_tokens 0 it is
+  // finished at once.
   Generation(Sequence& sequence, const tokenizer::Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
-             GenerateOptions options, const TokenTexts* texts = nullptr);
+             GenerateOptions options, const TokenTexts* texts = nullptr, Sequence* draft = nullptr);
 
   // One step. Afterwards either finished(), or next_token() waits for evaluate() or
-  // evaluated(). Calling it then is a tandem::Error.
+  // evaluated(), or (speculative) the token was a verified draft and choose() comes
+  // again. Calling it while a token waits is a tandem::Error.
   Piece choose();
   int32_t next_token() const { return next_; }
-  void evaluate();   // appends next_token() to the sequence; throws what the forward pass throws
-  void evaluated();  // the caller appended next_token() in a batched pass
+  // Appends next_token() to the sequence; throws what the forward pass throws. When
+  // speculative, drafts tokens after it and evaluates them in the same pass.
+  void evaluate();
+  void evaluated();  // the caller appended next_token() in a batched pass (no drafts)
+  // Drafts and verifies: the caller should evaluate() rather than batch it.
+  bool speculative() const { return drafter_ != nullptr; }
 
   void cancel();                           // finishes now as Cancelled; no more text
   void finish_with_error(const std::string& error);  // finishes now (a failed forward pass)
@@ -137,6 +153,7 @@ class Generation {
  private:
   enum class State { Choosing, Evaluating, Finished };
   std::string finish(FinishReason reason);  // returns the held-back text that became final
+  void drop_drafts();  // forgets the drafts not verified yet (and their cache positions)
 
   Sequence& sequence_;
   const tokenizer::Tokenizer& tokenizer_;
@@ -148,6 +165,14 @@ class Generation {
   std::vector<bool> allowed_;
   std::vector<int32_t> tokens_;
   int32_t next_ = -1;
+  // Speculative decoding: the drafts evaluated after next_ in the last pass, which
+  // started at position verify_base_; row_ is the logits row choose() reads.
+  std::shared_ptr<Drafter> drafter_;
+  std::vector<int32_t> history_;  // the prompt and the tokens chosen, for the drafter
+  Draft draft_;
+  std::vector<TokenProb> target_p_;
+  int verify_base_ = 0;
+  int row_ = 0;
   State state_ = State::Choosing;
   Outcome outcome_;
   std::chrono::steady_clock::time_point generate_start_;

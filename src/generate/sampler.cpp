@@ -49,7 +49,7 @@ bool Sampler::penalties_enabled() const {
           options_.presence_penalty != 0.0f);
 }
 
-int32_t Sampler::sample(const float* logits, int32_t n_vocab) {
+int32_t Sampler::narrow(const float* logits, int32_t n_vocab) {
   if (n_vocab <= 0) fail("sampler: the vocabulary is empty (n_vocab = ", n_vocab, ")");
   if (allowed_ && allowed_->size() != size_t(n_vocab)) {
     fail("sampler: the allowed-token mask has ", allowed_->size(), " entries but the vocabulary has ",
@@ -72,7 +72,25 @@ int32_t Sampler::sample(const float* logits, int32_t n_vocab) {
   if (candidates_.empty()) fail("sampler: the allowed-token mask excludes every token");
   apply_top_p();
   apply_min_p();
-  return draw();
+  return -1;
+}
+
+int32_t Sampler::sample(const float* logits, int32_t n_vocab) {
+  const int32_t decided = narrow(logits, n_vocab);
+  return decided >= 0 ? decided : draw();
+}
+
+void Sampler::distribution(const float* logits, int32_t n_vocab, std::vector<TokenProb>& out) {
+  out.clear();
+  const int32_t decided = narrow(logits, n_vocab);
+  if (decided >= 0) {
+    out.push_back({decided, 1.0});
+    return;
+  }
+  const double total = draw_weights();
+  for (size_t i = 0; i < candidates_.size(); ++i)
+    if (weights_[i] > 0) out.push_back({candidates_[i].id, weights_[i] / total});
+  std::stable_sort(out.begin(), out.end(), [](const TokenProb& a, const TokenProb& b) { return a.p > b.p; });
 }
 
 // The scans below read every logit once and keep only what the chain can still
@@ -241,7 +259,7 @@ void Sampler::apply_min_p() {
   std::erase_if(candidates_, [&](const Candidate& c) { return c.logit < threshold; });
 }
 
-int32_t Sampler::draw() {
+double Sampler::draw_weights() {
   float max_logit = candidates_.front().logit;
   for (const Candidate& candidate : candidates_) max_logit = std::max(max_logit, candidate.logit);
   const double inverse_temperature = 1.0 / options_.temperature;
@@ -251,6 +269,11 @@ int32_t Sampler::draw() {
     weights_[i] = std::exp((double(candidates_[i].logit) - max_logit) * inverse_temperature);
     total += weights_[i];
   }
+  return total;
+}
+
+int32_t Sampler::draw() {
+  const double total = draw_weights();
   const double target = next_uniform() * total;
   double cumulative = 0;
   for (size_t i = 0; i < candidates_.size(); ++i) {

@@ -29,6 +29,12 @@ struct SamplerOptions {
   static constexpr uint64_t kRandomSeed = 0xFFFFFFFF;  // llama.cpp's "pick one at random"
 };
 
+// One entry of a distribution over token ids.
+struct TokenProb {
+  int32_t id;
+  double p;
+};
+
 class Sampler {
  public:
   explicit Sampler(const SamplerOptions& options);
@@ -36,6 +42,13 @@ class Sampler {
   // Applies the penalties from the accepted history, then the chain. Does not
   // accept the chosen token: call accept() once it is part of the sequence.
   int32_t sample(const float* logits, int32_t n_vocab);
+  // The distribution sample() draws from, as (id, probability) pairs with probability
+  // > 0, most likely first (greedy: the argmax with 1). Speculative decoding verifies
+  // drafted tokens against it.
+  void distribution(const float* logits, int32_t n_vocab, std::vector<TokenProb>& out);
+  // The next number in [0, 1) of the seeded sequence sample() draws with, so that a
+  // caller's own draw (the speculative acceptance test) keeps the seed's promise.
+  double uniform() { return next_uniform(); }
   void accept(int32_t token);
   // Forgets the history and restarts the random sequence from the seed.
   void reset();
@@ -52,6 +65,11 @@ class Sampler {
   };
 
  private:
+  // Penalties and the chain up to the draw: returns the token when the chain decided
+  // alone (greedy, or NaN logits), else -1 with the survivors in candidates_.
+  int32_t narrow(const float* logits, int32_t n_vocab);
+  // Unnormalised draw weights of candidates_ at the temperature, into weights_; their sum.
+  double draw_weights();
   bool penalties_enabled() const;
   bool allowed(int32_t id) const;
   void apply_penalties();

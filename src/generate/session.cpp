@@ -6,8 +6,8 @@ namespace tandem::generate {
 class Session::Stream : public PieceStream {
  public:
   Stream(Sequence& sequence, const tokenizer::Tokenizer& tokenizer, const std::vector<int32_t>& prompt,
-         GenerateOptions options, const TokenTexts* texts)
-      : generation_(sequence, tokenizer, prompt, std::move(options), texts) {}
+         GenerateOptions options, const TokenTexts* texts, Sequence* draft)
+      : generation_(sequence, tokenizer, prompt, std::move(options), texts, draft) {}
 
   bool wait(std::vector<Piece>& out, std::chrono::milliseconds) override {
     const size_t before = out.size();
@@ -28,7 +28,19 @@ class Session::Stream : public PieceStream {
 
 Session::Session(std::shared_ptr<const model::Model> model, const tokenizer::Tokenizer& tokenizer,
                  const model::ContextOptions& options)
-    : tokenizer_(&tokenizer), sequence_(std::move(model), options) {}
+    : tokenizer_(&tokenizer), options_(options), sequence_(std::move(model), options) {}
+
+void Session::set_draft(std::shared_ptr<const model::Model> draft) {
+  if (auto stream = active_.lock()) stream->cancel();
+  if (!draft) {
+    draft_.reset();
+    return;
+  }
+  check_draft_model(sequence_.context().model(), *draft);
+  model::ContextOptions options = options_;
+  options.n_ctx = sequence_.n_ctx();
+  draft_ = std::make_unique<Sequence>(std::move(draft), options);
+}
 
 Session::~Session() {
   // A stream that outlives the session must not touch its context again.
@@ -38,7 +50,7 @@ Session::~Session() {
 std::shared_ptr<Session::Stream> Session::open(const std::vector<int32_t>& prompt, GenerateOptions options) {
   if (auto previous = active_.lock()) previous->cancel();
   if (options.constraint && !texts_) texts_ = std::make_unique<TokenTexts>(TokenTexts::from(*tokenizer_));
-  auto stream = std::make_shared<Stream>(sequence_, *tokenizer_, prompt, std::move(options), texts_.get());
+  auto stream = std::make_shared<Stream>(sequence_, *tokenizer_, prompt, std::move(options), texts_.get(), draft_.get());
   active_ = stream;
   return stream;
 }

@@ -51,12 +51,20 @@ class Session : public Generator {
   // and keeps only the part of its cache bookkeeping that is still valid.
   model::Context& context() { return sequence_.context(); }
 
+  // A draft model for speculative decoding (GenerateOptions::speculative with
+  // Method::DraftModel): it gets a context of this session's size. tandem::Error
+  // unless its vocabulary is the target's; nullptr removes it.
+  void set_draft(std::shared_ptr<const model::Model> draft);
+  bool has_draft() const { return draft_ != nullptr; }
+
  private:
   class Stream;
   std::shared_ptr<Stream> open(const std::vector<int32_t>& prompt, GenerateOptions options);
 
   const tokenizer::Tokenizer* tokenizer_;
+  model::ContextOptions options_;
   Sequence sequence_;
+  std::unique_ptr<Sequence> draft_;
   std::unique_ptr<TokenTexts> texts_;  // computed for the first constrained generation
   std::weak_ptr<Stream> active_;
 };

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "generate/speculative.h"
 #include "model_store/model_store.h"
 
 namespace tandem::router {
@@ -121,6 +122,10 @@ RouterConfig parse_router_config(const std::string& json_text, const std::string
     d.read("ctx", tier.n_ctx);
     d.read("threads", tier.n_threads);
     d.read("parallel", tier.parallel);
+    d.read("draft_model", tier.draft_model);
+    d.read("draft_k", tier.draft_k);
+    if (tier.draft_k < 0 || tier.draft_k > generate::kMaxDraftTokens)
+      fail(where, ".device.draft_k: must be from 0 (the default) to ", generate::kMaxDraftTokens, ", got ", tier.draft_k);
     if (tier.model.empty()) fail(where, ".device.model: is required (a GGUF path or installed:NAME)");
     config.device = tier;
   }
@@ -150,6 +155,10 @@ RouterConfig load_router_config(const std::string& path) {
   if (config.device && config.device->model.rfind("installed:", 0) != 0 &&
       std::filesystem::path(config.device->model).is_relative()) {
     config.device->model = (std::filesystem::path(path).parent_path() / config.device->model).lexically_normal().string();
+  }
+  if (config.device && !config.device->draft_model.empty() && std::filesystem::path(config.device->draft_model).is_relative()) {
+    config.device->draft_model =
+        (std::filesystem::path(path).parent_path() / config.device->draft_model).lexically_normal().string();
   }
   return config;
 }

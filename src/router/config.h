@@ -24,6 +24,8 @@ struct CloudEndpoint {
 struct DeviceTier {
   std::string model;  // a GGUF path, or "installed:NAME" from `tandem models`
   int n_ctx = 0, n_threads = 0, parallel = 1;
+  std::string draft_model;  // "" : none; a smaller GGUF with the same vocabulary (speculative decoding)
+  int draft_k = 0;          // tokens drafted per pass (0: the server's default)
 };
 
 struct HealthOptions {

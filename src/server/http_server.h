@@ -19,6 +19,10 @@ struct ServerOptions {
   int queue_capacity = 16;
   int n_ctx = 0;
   int n_threads = 0;
+  // Speculative decoding with a draft model (same vocabulary): requests use it unless
+  // they ask otherwise ("speculative" in docs/api.md).
+  std::string draft_model_path;
+  int draft_k = 4;
   std::string chat_template;  // "" : the model's own, chatml when it has none
   size_t max_body_bytes = size_t(2) << 20;
   uint64_t memory_budget_bytes = 0;  // 0: none; the model's weights must fit in it

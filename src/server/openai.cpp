@@ -58,6 +58,48 @@ const FloatSetting kFloatSettings[] = {
     {"repeat_penalty", 0, 10, &generate::SamplerOptions::repeat_penalty},
 };
 
+// Speculative decoding (a Tandem extension): with a draft model loaded, requests draft
+// with it unless "speculative" says otherwise: {"method": "draft" | "lookup" | "none",
+// "k": tokens per pass, "ngram": lookup's longest match}.
+void parse_speculative(const ojson& body, const ModelInfo& model, generate::SpeculativeOptions& out) {
+  using Method = generate::SpeculativeOptions::Method;
+  if (model.draft_k > 0) {
+    out.method = Method::DraftModel;
+    out.k = model.draft_k;
+  }
+  const ojson* spec = find_field(body, "speculative");
+  if (!spec) return;
+  if (!spec->is_object()) invalid_request("'speculative' must be an object", "speculative");
+  const ojson* method = find_field(*spec, "method");
+  const std::string name = method && method->is_string() ? method->get<std::string>() : "";
+  if (name == "none") {
+    out.method = Method::None;
+    return;
+  }
+  if (name == "draft") {
+    if (model.draft_k <= 0)
+      invalid_request("speculative.method 'draft': the server has no draft model (start it with --draft)",
+                      "speculative.method");
+    out.method = Method::DraftModel;
+  } else if (name == "lookup") {
+    out.method = Method::Lookup;
+    out.k = 8;
+  } else {
+    invalid_request("speculative.method must be draft, lookup or none", "speculative.method");
+  }
+  auto bounded = [&](const char* field, int low, int high, int fallback) {
+    const ojson* v = find_field(*spec, field);
+    if (!v) return fallback;
+    if (!v->is_number_integer() || v->get<int64_t>() < low || v->get<int64_t>() > high)
+      invalid_request("'speculative." + std::string(field) + "' must be an integer from " + std::to_string(low) +
+                          " to " + std::to_string(high) + ", got " + v->dump(),
+                      "speculative." + std::string(field));
+    return int(v->get<int64_t>());
+  };
+  out.k = bounded("k", 1, generate::kMaxDraftTokens, out.k);
+  out.ngram = bounded("ngram", 1, 16, out.ngram);
+}
+
 // Fields shared by both endpoints: sampling, length, stop, streaming, format.
 void parse_common(const ojson& body, const ModelInfo& model, ApiRequest& out) {
   generate::GenerateOptions& options = out.generation.options;
@@ -114,7 +156,7 @@ void parse_common(const ojson& body, const ModelInfo& model, ApiRequest& out) {
     }
   }
 
-  (void)model;
+  parse_speculative(body, model, options.speculative);
 }
 
 // The length rule is generate's (max_prompt_tokens); checked here too so that the answer

@@ -37,6 +37,7 @@ struct ModelInfo {
   std::string template_name;  // forced or fallback family ("" to detect from template_text)
   std::string bos_text, eos_text;
   int n_ctx = 0;
+  int draft_k = 0;  // > 0: a draft model is loaded, and requests draft this many tokens by default
 };
 
 enum class Endpoint { ChatCompletions, Completions };

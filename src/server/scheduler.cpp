@@ -10,7 +10,7 @@ Scheduler::Scheduler(std::shared_ptr<const model::Model> model, const tokenizer:
   options_.n_slots = std::max(1, options.n_slots);
   options_.queue_capacity = std::max(0, options.queue_capacity);
   for (int i = 0; i < options_.n_slots; ++i) {
-    slots_.push_back(std::make_unique<Slot>(model, options_.context, tokenizer, texts));
+    slots_.push_back(std::make_unique<Slot>(model, options_.context, tokenizer, texts, options_.draft));
   }
   last_used_.assign(slots_.size(), 0);
   reserved_.assign(slots_.size(), false);
@@ -93,19 +93,27 @@ void Scheduler::evaluate_chosen(const std::vector<std::pair<Slot*, int32_t>>& ch
   if (chosen.empty()) return;
   std::vector<model::Context*> contexts;
   std::vector<int32_t> tokens;
+  std::vector<Slot*> batched;
   for (const auto& [slot, token] : chosen) {
+    // A speculative slot verifies its drafts in a pass of its own.
+    if (slot->speculative()) {
+      slot->evaluate(token);
+      continue;
+    }
     contexts.push_back(&slot->context());
     tokens.push_back(token);
+    batched.push_back(slot);
   }
+  if (batched.empty()) return;
   try {
     model::Context::eval_step(contexts, tokens);
   } catch (const std::exception&) {
     // eval_step refuses before changing any context, so evaluating one by one is
     // safe, and lets only the slot at fault finish with the error.
-    for (const auto& [slot, token] : chosen) slot->evaluate(token);
+    for (size_t i = 0; i < batched.size(); ++i) batched[i]->evaluate(tokens[i]);
     return;
   }
-  for (const auto& [slot, token] : chosen) slot->evaluated(token);
+  for (size_t i = 0; i < batched.size(); ++i) batched[i]->evaluated(tokens[i]);
 }
 
 void Scheduler::run() {

@@ -26,6 +26,7 @@ struct SchedulerOptions {
   int n_slots = 1;
   int queue_capacity = 16;  // jobs waiting for a slot
   model::ContextOptions context;
+  std::shared_ptr<const model::Model> draft;  // speculative decoding: each slot gets a draft sequence
 };
 
 struct SchedulerStats {

@@ -1,19 +1,27 @@
 #include "server/serve_budget.h"
 
+#include <optional>
+
 #include "core/error.h"
 #include "gguf/file.h"
 #include "memory/plan.h"
 
 namespace tandem::server {
 
-int check_serve_budget(const std::string& model_path, int n_ctx, int n_slots, uint64_t budget) {
+int check_serve_budget(const std::string& model_path, int n_ctx, int n_slots, uint64_t budget,
+                       const std::string& draft_path) {
   const auto header = gguf::File::open(model_path);
   const memory::ModelLayout layout = memory::layout_from_gguf(header);
+  std::optional<memory::ModelLayout> draft;
+  if (!draft_path.empty()) draft = memory::layout_from_gguf(gguf::File::open(draft_path));
   const int ctx = n_ctx > 0 ? n_ctx : memory::default_context(layout);
   auto planned = [&](int context, int slots) {
-    const memory::Plan plan = memory::make_plan(layout, {.n_ctx = context});
     // Every slot is a Context of its own: its KV cache and its scratch buffers.
-    return plan.total_bytes + uint64_t(slots - 1) * (plan.kv_bytes + plan.compute_bytes);
+    auto server = [&](const memory::ModelLayout& model) {
+      const memory::Plan plan = memory::make_plan(model, {.n_ctx = context});
+      return plan.total_bytes + uint64_t(slots - 1) * (plan.kv_bytes + plan.compute_bytes);
+    };
+    return server(layout) + (draft ? server(*draft) : 0);
   };
   const uint64_t needed = planned(ctx, n_slots);
   if (needed <= budget) return ctx;

@@ -29,6 +29,7 @@ std::string sse(const ojson& value);
 struct Metrics {
   std::atomic<int64_t> requests{0}, completions{0}, rejected_queue_full{0}, errors{0};
   std::atomic<int64_t> prompt_tokens{0}, cached_tokens{0}, generated_tokens{0};
+  std::atomic<int64_t> drafted_tokens{0}, draft_accepted_tokens{0};
   std::atomic<int64_t> routed_device{0}, routed_cloud{0}, routed_refused{0}, cloud_fallbacks{0};
   std::mutex mutex;
   double generate_seconds = 0, prompt_seconds = 0;

@@ -3,8 +3,15 @@
 namespace tandem::server {
 
 Slot::Slot(std::shared_ptr<const model::Model> model, const model::ContextOptions& options,
-           const tokenizer::Tokenizer& tokenizer, const generate::TokenTexts& texts)
-    : tokenizer_(tokenizer), texts_(texts), sequence_(std::move(model), options) {}
+           const tokenizer::Tokenizer& tokenizer, const generate::TokenTexts& texts,
+           std::shared_ptr<const model::Model> draft)
+    : tokenizer_(tokenizer), texts_(texts), sequence_(std::move(model), options) {
+  if (draft) {
+    model::ContextOptions draft_options = options;
+    draft_options.n_ctx = sequence_.n_ctx();
+    draft_ = std::make_unique<generate::Sequence>(std::move(draft), draft_options);
+  }
+}
 
 void Slot::start(std::shared_ptr<Job> job) {
   job_ = std::move(job);
@@ -17,7 +24,7 @@ void Slot::start(std::shared_ptr<Job> job) {
     ++cancelled_total_;
   } else {
     try {
-      generation_.emplace(sequence_, tokenizer_, job_->request().prompt, job_->request().options, &texts_);
+      generation_.emplace(sequence_, tokenizer_, job_->request().prompt, job_->request().options, &texts_, draft_.get());
       if (generation_->finished()) finish();  // max_tokens 0
       return;
     } catch (const std::exception& error) {
@@ -33,10 +40,14 @@ std::optional<int32_t> Slot::choose() {
   if (job_->cancelled()) {
     generation_->cancel();
   } else {
-    const size_t before = generation_->tokens().size();
-    generate::Piece piece = generation_->choose();
-    generated_total_ += int64_t(generation_->tokens().size() - before);
-    if (!piece.empty()) job_->push(std::move(piece));
+    // Verified drafts need no evaluation: choose on until a token does.
+    do {
+      const size_t before = generation_->tokens().size();
+      generate::Piece piece = generation_->choose();
+      generated_total_ += int64_t(generation_->tokens().size() - before);
+      if (!piece.empty()) job_->push(std::move(piece));
+    } while (!generation_->finished() && !generation_->waiting_for_evaluation() && !job_->cancelled());
+    if (!generation_->finished() && job_->cancelled()) generation_->cancel();
   }
   if (!generation_->finished()) return generation_->next_token();
   finish();

@@ -20,8 +20,10 @@ namespace tandem::server {
 
 class Slot {
  public:
+  // `draft`: a draft model for speculative requests (nullptr: none).
   Slot(std::shared_ptr<const model::Model> model, const model::ContextOptions& options,
-       const tokenizer::Tokenizer& tokenizer, const generate::TokenTexts& texts);
+       const tokenizer::Tokenizer& tokenizer, const generate::TokenTexts& texts,
+       std::shared_ptr<const model::Model> draft = nullptr);
 
   bool busy() const { return job_ != nullptr; }
   // How many leading tokens of `prompt` this slot's cache already holds.
@@ -31,8 +33,10 @@ class Slot {
   // Takes the job and evaluates its prompt. Finishes the job (and frees the
   // slot) on error or when it was cancelled meanwhile.
   void start(std::shared_ptr<Job> job);
-  // The token to evaluate next, or nullopt when the job finished in this step.
+  // The token to evaluate next, or nullopt when the job finished in this step. A
+  // speculative job may choose several tokens (verified drafts) in one call.
   std::optional<int32_t> choose();
+  bool speculative() const { return generation_ && generation_->speculative(); }
   void evaluate(int32_t token);
   // The context for a batched step, and the note that `token` was appended to it.
   model::Context& context() { return sequence_.context(); }
@@ -49,6 +53,7 @@ class Slot {
   const tokenizer::Tokenizer& tokenizer_;
   const generate::TokenTexts& texts_;
   generate::Sequence sequence_;
+  std::unique_ptr<generate::Sequence> draft_;
 
   // The running job.
   std::shared_ptr<Job> job_;

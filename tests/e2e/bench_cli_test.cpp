@@ -40,6 +40,56 @@ TEST(BenchCli, JsonLinesCarryThePeerFieldsPerThreadCount) {
   EXPECT_EQ(threads, (std::vector<int>{1, 2}));
 }
 
+// --lookup / --draft add one line per thread count: the verification pass per k beside one
+// decode step, and greedy generation plain and speculative (timings present, not asserted).
+nlohmann::json speculative_line(const std::string& flags) {
+  auto r = run_cli("bench -m " + test::shared_path("models/stories260K.gguf") + " -p 16 -n 12 -r 1 -t 1 --json " +
+                   "--bandwidth-mib 32 " + flags);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  nlohmann::json found;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j.value("test", "") == "speculative") found = j;
+  }
+  EXPECT_FALSE(found.is_null()) << r.out;
+  if (found.is_null()) return found;
+  std::vector<int> ks;
+  for (const auto& v : found["verify"]) {
+    ks.push_back(v["k"].get<int>());
+    EXPECT_TRUE(v["pass_ms"].is_number() && v["ratio"].is_number()) << v.dump();
+  }
+  EXPECT_EQ(ks, (std::vector<int>{2, 4, 8}));
+  for (const char* test : {"plain_tg", "speculative_tg"}) {
+    EXPECT_EQ(found[test]["tokens"], 12) << test;
+    EXPECT_TRUE(found[test]["median"].is_number()) << test;
+  }
+  EXPECT_TRUE(found["speedup"].is_number());
+  EXPECT_LE(found["accepted"].get<int>(), found["drafted"].get<int>());
+  return found;
+}
+
+TEST(BenchCli, SpeculativeLineReportsVerificationCostAndSpeedup) {
+  const auto lookup = speculative_line("--lookup 2");
+  ASSERT_FALSE(lookup.is_null());
+  EXPECT_EQ(lookup["speculative"]["method"], "lookup");
+  EXPECT_EQ(lookup["speculative"]["k"], 8);  // lookup's default
+  // The target drafting for itself, greedily: every drafted token is kept.
+  const auto self = speculative_line("--draft " + test::shared_path("models/stories260K.gguf") + " --draft-k 3");
+  ASSERT_FALSE(self.is_null());
+  EXPECT_EQ(self["speculative"]["method"], "draft");
+  EXPECT_GT(self["drafted"].get<int>(), 0);
+  EXPECT_EQ(self["accepted"], self["drafted"]);
+  EXPECT_DOUBLE_EQ(self["acceptance"].get<double>(), 1.0);
+  // A draft with another vocabulary is refused before anything runs.
+  auto r = run_cli("bench -m " + test::shared_path("models/stories260K.gguf") + " -p 16 -n 4 -r 1 -t 1 --draft " +
+                   test::shared_path("conformance/qwen2/model-Q8_0.gguf"));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("vocabulary"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("| tandem |"), std::string::npos) << r.out;
+}
+
 TEST(BenchCli, TextOutputIsATable) {
   auto r = run_cli("bench -m " + test::shared_path("models/stories260K.gguf") + " -p 8 -n 4 -r 1 -t 1 --bandwidth-mib 32");
   ASSERT_EQ(r.exit_code, 0) << r.err;

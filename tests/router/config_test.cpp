@@ -42,6 +42,9 @@ TEST(RouterConfig, MistakesNameTheField) {
   expect_error(R"({"daily_budget_fen": -5})", "daily_budget_fen");
   expect_error(R"({"privacy": "paranoid"})", "router.json.privacy: 'paranoid' is not low, balanced or strict");
   expect_error(R"({"privacy": 3})", "privacy: has the wrong type");
+  expect_error(R"({"device": {"model": "m.gguf", "draft_k": 33}})", "device.draft_k");
+  expect_error(R"({"device": {"model": "m.gguf", "draft_k": -1}})", "device.draft_k");
+  expect_error(R"({"device": {"model": "m.gguf", "draft_model": 7}})", "draft_model");
 }
 
 TEST(RouterConfig, PrivacyStrictnessDefaultsToBalanced) {

@@ -105,6 +105,46 @@ TEST_F(CapiTest, JsonSchemaOutputParsesAndMatches) {
   EXPECT_NE(std::string(tandem_last_error()).find("json_schema"), std::string::npos) << tandem_last_error();
 }
 
+// Version 3: speculative decoding. Greedy answers with a draft model (the target itself) and
+// with prompt lookup are the plain ones; a draft of another vocabulary and bad fields are refused.
+TEST_F(CapiTest, SpeculativeGreedyIsThePlainGreedyAnswer) {
+  const char* prompt = "Once upon a time, there was a little girl. Once upon a time, there was a little";
+  tandem_generate_options o = greedy(40);
+  o.ignore_eos = 1;
+  Collected plain, drafted, looked_up;
+  tandem_generate_result r;
+  ASSERT_EQ(tandem_generate(session_, prompt, &o, on_text, &plain, &r), TANDEM_OK) << tandem_last_error();
+  ASSERT_EQ(r.n_generated_tokens, 40);
+
+  o.speculative = TANDEM_SPECULATIVE_DRAFT;
+  EXPECT_NE(tandem_generate(session_, prompt, &o, nullptr, nullptr, nullptr), TANDEM_OK);  // no draft model yet
+  ASSERT_EQ(tandem_session_set_draft(session_, model_), TANDEM_OK) << tandem_last_error();
+  o.draft_k = 5;
+  ASSERT_EQ(tandem_generate(session_, prompt, &o, on_text, &drafted, &r), TANDEM_OK) << tandem_last_error();
+  EXPECT_EQ(drafted.text, plain.text);
+
+  o.speculative = TANDEM_SPECULATIVE_LOOKUP;
+  o.draft_k = 0;
+  o.lookup_ngram = 2;
+  ASSERT_EQ(tandem_generate(session_, prompt, &o, on_text, &looked_up, &r), TANDEM_OK) << tandem_last_error();
+  EXPECT_EQ(looked_up.text, plain.text);
+
+  for (auto [field, value] : {std::pair{&tandem_generate_options::speculative, 3},
+                              std::pair{&tandem_generate_options::draft_k, 33},
+                              std::pair{&tandem_generate_options::lookup_ngram, -1}}) {
+    tandem_generate_options bad = o;
+    bad.*field = value;
+    EXPECT_EQ(tandem_generate(session_, prompt, &bad, nullptr, nullptr, nullptr), TANDEM_ERROR_INVALID_ARGUMENT);
+  }
+  tandem_model_options mo = tandem_model_default_options();
+  tandem_model* other = tandem_model_load(tandem::test::shared_path("conformance/qwen2/model-Q8_0.gguf").c_str(), &mo);
+  ASSERT_NE(other, nullptr) << tandem_last_error();
+  EXPECT_EQ(tandem_session_set_draft(session_, other), TANDEM_ERROR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(tandem_last_error()).find("vocabulary"), std::string::npos) << tandem_last_error();
+  tandem_model_free(other);
+  EXPECT_EQ(tandem_session_set_draft(session_, nullptr), TANDEM_OK);
+}
+
 TEST_F(CapiTest, LogprobsComeOnePerTokenAndCanCancel) {
   tandem_generate_options o = greedy(10);
   o.on_logprob = on_logprob;

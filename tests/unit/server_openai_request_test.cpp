@@ -214,6 +214,40 @@ TEST(OpenAiCompletionRequest, MalformedBodiesAreA400NamingTheField) {
   }
 }
 
+// "speculative" (a Tandem extension): a loaded draft model is the default, a request may
+// pick lookup or none, and a bad method, k or ngram is a 400 naming it.
+TEST(OpenAiCompletionRequest, SpeculativeChoosesTheMethodPerRequest) {
+  using Method = generate::SpeculativeOptions::Method;
+  ModelInfo with_draft = stories().info;
+  with_draft.draft_k = 3;
+  auto parse = [](const std::string& body, const ModelInfo& info) {
+    return parse_completion_request(parse_body(body), info).generation.options.speculative;
+  };
+  EXPECT_EQ(parse(R"({"prompt":"hi"})", stories().info).method, Method::None);
+  const auto by_default = parse(R"({"prompt":"hi"})", with_draft);
+  EXPECT_EQ(by_default.method, Method::DraftModel);
+  EXPECT_EQ(by_default.k, 3);
+  EXPECT_EQ(parse(R"({"prompt":"hi","speculative":{"method":"none"}})", with_draft).method, Method::None);
+  EXPECT_EQ(parse(R"({"prompt":"hi","speculative":{"method":"draft","k":7}})", with_draft).k, 7);
+  const auto lookup = parse(R"({"prompt":"hi","speculative":{"method":"lookup","k":5,"ngram":2}})", stories().info);
+  EXPECT_EQ(lookup.method, Method::Lookup);
+  EXPECT_EQ(lookup.k, 5);
+  EXPECT_EQ(lookup.ngram, 2);
+
+  const Malformed cases[] = {
+      {R"({"prompt":"hi","speculative":"lookup"})", "speculative"},
+      {R"({"prompt":"hi","speculative":{"method":"draft"}})", "speculative.method"},  // no draft model
+      {R"({"prompt":"hi","speculative":{"method":7}})", "speculative.method"},
+      {R"({"prompt":"hi","speculative":{"k":4}})", "speculative.method"},
+      {R"({"prompt":"hi","speculative":{"method":"lookup","k":0}})", "speculative.k"},
+      {R"({"prompt":"hi","speculative":{"method":"lookup","k":33}})", "speculative.k"},
+      {R"({"prompt":"hi","speculative":{"method":"lookup","k":2.5}})", "speculative.k"},
+      {R"({"prompt":"hi","speculative":{"method":"lookup","ngram":17}})", "speculative.ngram"},
+      {R"({"prompt":"hi","speculative":{"method":"lookup","ngram":"3"}})", "speculative.ngram"},
+  };
+  for (const Malformed& m : cases) expect_400([](const std::string& b) { return completion(b); }, m);
+}
+
 // Deep nesting and huge numbers reach the JSON parser and the field readers intact.
 TEST(OpenAiRequest, DeepNestingAndExtremeNumbersAreHandled) {
   std::string deep = R"({"messages":[{"role":"user","content":"hi"}],"metadata":)";
@@ -233,6 +267,7 @@ TEST(OpenAiRequest, MutatedBodiesParseOrAreA400) {
   const std::string completions[] = {
       R"({"prompt":"Once upon a time","max_tokens":4,"echo":true,"logprobs":2,"seed":9})",
       R"({"prompt":[1,403,407,261],"stop":"\n","response_format":{"type":"json_object"}})",
+      R"({"prompt":"Once upon a time","speculative":{"method":"lookup","k":6,"ngram":2}})",
   };
   std::mt19937 rng(22);
   int accepted = 0, refused = 0;

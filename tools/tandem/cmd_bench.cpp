@@ -7,8 +7,10 @@
 
 #include "bench/bandwidth.h"
 #include "bench/bench.h"
+#include "bench/speculative_bench.h"
 #include "commands.h"
 #include "model/context.h"
+#include "sampling_options.h"
 
 namespace tandem::cli {
 
@@ -28,6 +30,34 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+// --draft / --lookup: the verification cost per k and the speed-up beside plain decoding.
+void print_speculative(const bench::SpeculativeBenchResult& r, const std::string& path,
+                       const generate::SpeculativeOptions& options, const std::string& draft, bool json) {
+  const char* method = generate::to_string(options.method);
+  if (json) {
+    nlohmann::ordered_json verify = nlohmann::ordered_json::array();
+    for (const auto& v : r.verify) verify.push_back({{"k", v.k}, {"pass_ms", v.pass_ms}, {"ratio", v.ratio}});
+    nlohmann::ordered_json line = {
+        {"engine", "tandem"}, {"model", path}, {"threads", r.threads}, {"test", "speculative"},
+        {"speculative", {{"method", method}, {"k", options.k}, {"ngram", options.ngram}, {"draft", draft}}},
+        {"step_ms", r.step_ms}, {"verify", verify}, {"plain_tg", stats_json(r.plain)},
+        {"speculative_tg", stats_json(r.speculative)}, {"speedup", r.speedup}, {"drafted", r.drafted},
+        {"accepted", r.accepted}, {"verify_passes", r.verify_passes}, {"acceptance", r.acceptance}};
+    std::printf("%s\n", line.dump().c_str());
+    std::fflush(stdout);
+    return;
+  }
+  std::printf("\nspeculative decoding (%s, k %d), threads %d:\n", method, options.k, r.threads);
+  std::printf("| drafted k | verify pass (k+1 tokens) ms | x one decode step (%.2f ms) |\n|---|---|---|\n", r.step_ms);
+  for (const auto& v : r.verify) std::printf("| %d | %.2f | %.2f |\n", v.k, v.pass_ms, v.ratio);
+  std::printf("| greedy tg%d | t/s min | t/s median | t/s max |\n|---|---|---|---|\n", r.plain.tokens);
+  for (const auto& [name, s] : {std::pair{"plain", r.plain}, std::pair{method, r.speculative}})
+    std::printf("| %s | %.2f | %.2f | %.2f |\n", name, s.min, s.median, s.max);
+  std::printf("speed-up %.2fx at %.1f%% acceptance (%d of %d drafted tokens kept, %d verification passes)\n",
+              r.speedup, 100 * r.acceptance, r.accepted, r.drafted, r.verify_passes);
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 void add_bench(CLI::App& app) {
@@ -37,6 +67,7 @@ void add_bench(CLI::App& app) {
   static std::vector<int> threads = {2};
   static bool json = false;
   static int bandwidth_mib = 0;
+  static SpeculativeFlags speculative;
   cmd->add_option("-m,--model", model_path, "GGUF model (default: $TANDEM_MODEL or stories260K)");
   cmd->add_option("-p,--prompt-tokens", prompt_tokens, "Prompt tokens evaluated in one batch (pp)")->capture_default_str();
   cmd->add_option("-n,--gen-tokens", gen_tokens, "Single-token decode steps (tg)")->capture_default_str();
@@ -44,9 +75,16 @@ void add_bench(CLI::App& app) {
   cmd->add_option("-r,--repetitions", repetitions, "Timed repetitions after one warm-up")->capture_default_str();
   cmd->add_flag("--json", json, "One JSON line per thread count");
   cmd->add_option("--bandwidth-mib", bandwidth_mib, "Bandwidth probe buffer in MiB (0: 8x last-level cache, >= 256)");
+  speculative.add_to(cmd);
   cmd->callback([] {
     const std::string path = resolve_model_path(model_path);
+    const generate::SpeculativeOptions speculative_options = speculative.options();
     std::shared_ptr<const model::Model> model = model::Model::load(path);
+    std::shared_ptr<const model::Model> draft;
+    if (!speculative.draft.empty()) {
+      draft = model::Model::load(speculative.draft);
+      generate::check_draft_model(*model, *draft);  // before the plain figures, not after
+    }
     const uint64_t bytes_per_token = bench::weight_bytes_per_token(*model);
     if (!json) {
       std::printf("model %s: %.1f MiB of weights read per generated token\n\n", path.c_str(), bytes_per_token / 1048576.0);
@@ -92,6 +130,15 @@ void add_bench(CLI::App& app) {
       std::printf("\n");
       for (const auto& note : roofline_notes) std::printf("%s\n", note.c_str());
     }
+    if (speculative_options.enabled())
+      for (int n_threads : threads)
+        print_speculative(bench::run_speculative_bench(model, {.prompt_tokens = prompt_tokens,
+                                                               .gen_tokens = gen_tokens,
+                                                               .threads = n_threads,
+                                                               .repetitions = repetitions,
+                                                               .speculative = speculative_options,
+                                                               .draft = draft}),
+                          path, speculative_options, speculative.draft, json);
   });
 }
 

@@ -25,10 +25,12 @@ std::string logprob_line(const generate::TokenLogprob& lp, const tokenizer::Toke
 void add_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Generate text from a prompt, streamed to stdout");
   static GenerationFlags flags;
+  static SpeculativeFlags speculative;
   static std::string text, file;
   static bool verbose = false;
   static int logprobs = -1;
   flags.add_to(cmd);
+  speculative.add_to(cmd);
   cmd->add_option("-p,--prompt", text, "prompt text");
   cmd->add_option("-f,--file", file, "read the prompt from a file");
   cmd->add_flag("-v,--verbose", verbose, "print timings to stderr");
@@ -40,12 +42,14 @@ void add_run(CLI::App& app) {
     model::ContextOptions context_options = flags.context_options();
     generate::GenerateOptions options = flags.generate_options();
     options.top_logprobs = logprobs;
+    options.speculative = speculative.options();
     auto model = flags.load_within_budget(context_options);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
     const std::string prompt_text = read_prompt(text, file);
     auto prompt = tok->encode(prompt_text, true, false);
     if (prompt.empty()) fail("the prompt is empty and the model adds no BOS token: give a prompt with -p");
     generate::Session session(model, *tok, context_options);
+    if (!speculative.draft.empty()) session.set_draft(model::Model::from_file(flags.weights.open(speculative.draft)));
     std::fputs(prompt_text.c_str(), stdout);
     std::fflush(stdout);
     auto result = session.generate(prompt, options, generate::OnPiece([&](const generate::Piece& piece) {
@@ -60,6 +64,11 @@ void add_run(CLI::App& app) {
                    result.n_prompt, result.prompt_seconds, result.n_prompt / std::max(result.prompt_seconds, 1e-9),
                    result.tokens.size(), result.generate_seconds,
                    result.tokens.size() / std::max(result.generate_seconds, 1e-9), generate::to_string(result.finish));
+    if (verbose && options.speculative.enabled())
+      std::fprintf(stderr, "speculative (%s, k %d): %d verification passes, %d drafted tokens, %d accepted (%.1f%%)\n",
+                   generate::to_string(options.speculative.method), options.speculative.k, result.n_verify_passes,
+                   result.n_drafted, result.n_draft_accepted,
+                   100.0 * result.n_draft_accepted / std::max(result.n_drafted, 1));
   });
 }
 

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "memory/plan.h"
 #include "router/config.h"
+#include "generate/speculative.h"
 #include "server/http_server.h"
 
 namespace tandem::cli {
@@ -33,6 +34,10 @@ void add_serve(CLI::App& app) {
   cmd->add_option("-c,--ctx-size", options.n_ctx, "context size per slot (0: the model's, capped at 4096)");
   cmd->add_option("-t,--threads", options.n_threads, "threads per forward pass (0: all cores)");
   cmd->add_option("--chat-template", options.chat_template, "force a chat template (chatml, llama3, ...)");
+  cmd->add_option("--draft", options.draft_model_path,
+                  "speculative decoding with this draft model (same vocabulary); requests may opt out");
+  cmd->add_option("--draft-k", options.draft_k, "tokens drafted per verification pass")
+      ->check(CLI::Range(1, generate::kMaxDraftTokens));
   cmd->add_option("--mem-budget", mem_budget, "memory budget, e.g. 2G: the plan of weights plus every slot's KV cache must fit (checked before loading)");
   cmd->add_option("--max-body-mb", max_body_mb, "largest request body in MiB (larger: 413)");
   cmd->add_option("--log-requests", options.request_log, "append every completion request body to this file (one per line)");

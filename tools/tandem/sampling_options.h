@@ -120,4 +120,35 @@ struct GenerationFlags {
   }
 };
 
+// Speculative decoding: --draft D.gguf, --lookup N, --draft-k K (run, bench).
+struct SpeculativeFlags {
+  std::string draft;
+  int lookup = 0;
+  int k = 0;  // 0: the default for the method
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--draft", draft, "speculative decoding with this draft model (same vocabulary, smaller)");
+    cmd->add_option("--lookup", lookup, "speculative decoding by prompt lookup: match n-grams of up to N tokens")
+        ->check(CLI::Range(1, 16));
+    cmd->add_option("--draft-k", k, "tokens drafted per verification pass (default: 4 with --draft, 8 with --lookup)")
+        ->check(CLI::Range(1, generate::kMaxDraftTokens));
+  }
+
+  generate::SpeculativeOptions options() const {
+    generate::SpeculativeOptions o;
+    if (!draft.empty() && lookup > 0) fail("give either --draft or --lookup, not both");
+    if (!draft.empty()) {
+      o.method = generate::SpeculativeOptions::Method::DraftModel;
+      o.k = k > 0 ? k : 4;
+    } else if (lookup > 0) {
+      o.method = generate::SpeculativeOptions::Method::Lookup;
+      o.ngram = lookup;
+      o.k = k > 0 ? k : 8;
+    } else if (k > 0) {
+      fail("--draft-k needs --draft or --lookup");
+    }
+    return o;
+  }
+};
+
 }  // namespace tandem::cli
