@@ -16,3 +16,8 @@ file(CONFIGURE OUTPUT ${CMAKE_BINARY_DIR}/generated/assistant_tasks.inc
      CONTENT "R\"tandem_tasks(\${TANDEM_TASKS_JSON})tandem_tasks\"\n")
 target_include_directories(tandem_assistant PRIVATE ${CMAKE_BINARY_DIR}/generated)
 install(FILES ${TANDEM_TASKS_SOURCE} DESTINATION ${CMAKE_INSTALL_DATADIR}/tandem/assistant)
+
+# bench/summarize: ROUGE-L of the summarize app against reference summaries (docs/assistant.md).
+add_executable(summarize_eval ${PROJECT_SOURCE_DIR}/bench/summarize/summarize_eval.cpp)
+target_link_libraries(summarize_eval PRIVATE tandem_assistant CLI11::CLI11)
+target_compile_definitions(summarize_eval PRIVATE TANDEM_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
