@@ -111,8 +111,6 @@ TEST_F(Write, TheTasksSamplingUnlessTheCallerSetsIt) {
   EXPECT_FLOAT_EQ(tuned.options().sampling.temperature, 0.5f);
   EXPECT_FLOAT_EQ(tuned.options().sampling.top_p, 0.95f);
   EXPECT_EQ(tuned.options().max_tokens, 20);
-  o.task = "translate";
-  o.input = "hello";
   EXPECT_FLOAT_EQ(WriteJob(engine(), options("translate", "", "hello")).options().sampling.top_p, 0.9f);
 }
 
