@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 # PDF), chunker and tasks file parse what users hand them.
 asan_tests=(gguf_fuzz_test gguf_reader_errors_test gguf_writer_test convert_llama2c_test quant_dot_test cli_test
   privacy_test privacy_normalize_test privacy_forms_test privacy_public_test redaction_test policy_test config_test
-  ledger_test sampler_test thread_pool_test document_test chunker_test tasks_test)
+  ledger_test sampler_test thread_pool_test document_test chunker_test tasks_test
+  assistant_cli_test)
 TANDEM_BUILD_DIR=build-asan TANDEM_CMAKE_ARGS="-DTANDEM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
   TANDEM_TARGETS="${asan_tests[*]}" scripts/setup.sh
 for t in "${asan_tests[@]}"; do
