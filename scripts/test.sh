@@ -21,6 +21,8 @@ asan_tests+=(arch_metadata_test model_metadata_fuzz_test)
 asan_tests+=(imatrix_test iquants_fuzz_test)
 # The privacy classifier (issue 17): any bytes give a score in [0, 1] and spans inside the text.
 asan_tests+=(privacy_model_test)
+# The assistant's document readers (text, HTML, PDF), chunker and tasks file parse what users hand them.
+asan_tests+=(document_test chunker_test tasks_test assistant_cli_test)
 TANDEM_BUILD_DIR=build-asan TANDEM_CMAKE_ARGS="-DTANDEM_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo" \
   TANDEM_TARGETS="${asan_tests[*]}" scripts/setup.sh
 for t in "${asan_tests[@]}"; do

@@ -4,6 +4,8 @@
  * from chat messages (the model's chat template), optionally constrained to a JSON
  * Schema and with log-probabilities. Routed chat sends each request to the device or
  * a cloud model by the router's policy (docs/routing.md) and reports where and why.
+ * The assistant apps summarize documents (text, Markdown, HTML, PDF; map-reduce when
+ * longer than the context) and write (email, reply, polish, ...), routed the same way.
  *
  * Build an app against an installed Tandem with
  *   cc app.c $(pkg-config --cflags --libs tandem)
@@ -31,7 +33,9 @@
 extern "C" {
 #endif
 
-/* 2: chat, JSON Schema output, logprobs, ignore_eos, routed chat. */
+/* 2: chat, JSON Schema output, logprobs, ignore_eos, routed chat.
+ * 3: the assistant apps (tandem_summarize, tandem_write), tandem_router_cancel; speculative decoding
+ *    (tandem_session_set_draft, the speculative fields of tandem_generate_options). */
 #define TANDEM_API_VERSION 3
 
 typedef enum tandem_status {
@@ -44,7 +48,8 @@ typedef enum tandem_status {
   TANDEM_ERROR_MEMORY_BUDGET = 6,    /* the planned memory exceeds memory_budget_bytes; the message says what fits */
   TANDEM_ERROR_ROUTE_REFUSED = 7,    /* the router refused: the request must stay on the device, which cannot serve it */
   TANDEM_ERROR_CLOUD = 8,            /* the cloud failed and the device could not take the request over */
-  TANDEM_ERROR_UNSUPPORTED = 9       /* this build has no router (built without the server libraries) */
+  TANDEM_ERROR_UNSUPPORTED = 9,      /* this build has no router (built without the server libraries) */
+  TANDEM_ERROR_DOCUMENT = 10         /* the document cannot be read: empty, binary, a corrupt or encrypted PDF, no text */
 } tandem_status;
 
 typedef struct tandem_model tandem_model;     /* weights + tokenizer, immutable, shareable */
@@ -242,6 +247,80 @@ tandem_status tandem_routed_chat(tandem_router* router, const tandem_chat_messag
                                  const tandem_generate_options* options, const tandem_route_options* routing,
                                  tandem_route_callback on_route, tandem_text_callback on_text, void* user_data,
                                  tandem_routed_result* result);
+
+/* From any thread: the router's call in progress (routed chat, summary or writing task)
+ * stops at its next token and returns TANDEM_OK with finish TANDEM_FINISH_CANCELLED. No
+ * effect when nothing runs. */
+tandem_status tandem_router_cancel(tandem_router* router);
+
+/* ---- The assistant apps (API version 3): summaries and writing, routed ----
+ * Both run on a router (tandem_router_load*; its device model, the config's clouds) and
+ * report the route like tandem_routed_chat. Presets and default sampling come from the
+ * tasks file (docs/assistant.md: built in, extended by $TANDEM_HOME/assistant/tasks.json,
+ * read when the router is loaded). options may be NULL: the task's default sampling;
+ * given, its sampling fields are used as they are and max_tokens > 0 caps the answer
+ * (stop strings, json_schema, logprobs and the presence/frequency penalties must be unset). */
+
+typedef struct tandem_progress {
+  const char* phase; /* "map" (notes on each chunk), "reduce" (combining notes), "final" (the summary) */
+  int32_t level;     /* 0 for map; 1, 2, ... for each level of combining; the final's is the last + 1 */
+  int32_t done, total;
+} tandem_progress;
+
+/* Return nonzero to continue, 0 to cancel. */
+typedef int (*tandem_progress_callback)(const tandem_progress* progress, void* user_data);
+
+typedef struct tandem_summary_options {
+  const char* length; /* NULL: "medium"; "short", "long", "bullets" (or a length the tasks file adds) */
+  const char* lang;   /* NULL or "auto": the document's language; "zh" or "en" */
+  const char* focus;  /* NULL: none; a question the summary should answer */
+  const char* format; /* the document's bytes: NULL or "auto" (sniffed), "text", "markdown", "html", "pdf" */
+  const char* name;   /* NULL, or the file name: in messages, and its extension helps "auto" */
+  uint32_t reserved[8]; /* must be zero */
+} tandem_summary_options;
+
+typedef struct tandem_write_options {
+  const char* task;         /* required: "email", "reply", "polish", "shorten", "expand", "translate",
+                             * "title", "poem", "post", or a task the tasks file adds */
+  const char* instructions; /* what to write; NULL when the task works on input alone */
+  const char* input;        /* NULL, or the text to work on (required by reply, polish, shorten,
+                             * expand, translate) */
+  const char* tone;         /* NULL, or free text: "formal", "friendly", ... */
+  const char* lang;         /* NULL or "auto": the instructions' and input's language (translate:
+                             * the other of Chinese and English); "zh" or "en" */
+  uint32_t reserved[8];     /* must be zero */
+} tandem_write_options;
+
+typedef struct tandem_app_result {
+  tandem_route route;    /* where the answer came from (the device after a fallback) */
+  int32_t fallback;      /* nonzero: the cloud failed and the device took over */
+  const char* reason;    /* e.g. "privacy:email;chunk:2/5", "network:no_cloud;map_reduce";
+                          * valid until the router's next call or tandem_router_free */
+  tandem_finish_reason finish;
+  int32_t n_prompt_tokens, n_generated_tokens; /* over all model calls */
+  int32_t calls;         /* model calls made */
+  int32_t chunks;        /* summary: chunks the document was cut into (1: one call) */
+  int32_t levels;        /* summary: levels of combining notes, the final one included (0: one call) */
+  char language[4];      /* the answer's language: "zh" or "en" */
+} tandem_app_result;
+
+/* A summary of a document (size bytes; text, Markdown, HTML or PDF), streamed to on_text;
+ * on_progress counts the model calls of a long document's map-reduce. One private chunk
+ * keeps the whole job on the device; a long public document may go to the cloud. Errors:
+ * TANDEM_ERROR_DOCUMENT (unreadable document), TANDEM_ERROR_INVALID_ARGUMENT (a bad
+ * option), TANDEM_ERROR_CONTEXT_FULL (the device's context cannot hold even the prompts),
+ * TANDEM_ERROR_ROUTE_REFUSED, TANDEM_ERROR_CLOUD. Callbacks and result may be NULL. */
+tandem_status tandem_summarize(tandem_router* router, const char* document, size_t size,
+                               const tandem_summary_options* summary, const tandem_generate_options* options,
+                               const tandem_route_options* routing, tandem_route_callback on_route,
+                               tandem_progress_callback on_progress, tandem_text_callback on_text, void* user_data,
+                               tandem_app_result* result);
+
+/* A writing task's text, streamed to on_text; routed like a chat request. */
+tandem_status tandem_write(tandem_router* router, const tandem_write_options* write,
+                           const tandem_generate_options* options, const tandem_route_options* routing,
+                           tandem_route_callback on_route, tandem_text_callback on_text, void* user_data,
+                           tandem_app_result* result);
 
 #ifdef __cplusplus
 }

@@ -5,29 +5,17 @@
 #ifndef TANDEM_NO_ROUTER
 #include <filesystem>
 
+#include "capi/router_c.h"
+
 #include "router/config.h"
 #include "router/openai_body.h"
 #include "router/routed_generation.h"
 #include "tokenizer/tokenizer.h"
 
-struct tandem_router {
-  std::shared_ptr<tandem::model::Model> model;  // null: no device tier
-  std::shared_ptr<tandem::tokenizer::Tokenizer> tokenizer;
-  tandem::tokenizer::ChatFormat chat;
-  std::string model_name;
-  std::unique_ptr<tandem::generate::Session> session;
-  std::unique_ptr<tandem::router::Router> router;
-  std::string reason;  // of the last call, for tandem_routed_result.reason
-};
-
 namespace {
 
 using tandem::capi::failure;
 using tandem::capi::guarded;
-
-tandem_route to_c_route(const std::string& route) {
-  return route == "cloud" ? TANDEM_ROUTE_CLOUD : route == "refused" ? TANDEM_ROUTE_REFUSED : TANDEM_ROUTE_DEVICE;
-}
 
 tandem_router* open_router(tandem::router::RouterConfig config, tandem_model* device) {
   auto handle = std::make_unique<tandem_router>();
@@ -50,6 +38,7 @@ tandem_router* open_router(tandem::router::RouterConfig config, tandem_model* de
     }
   }
   if (handle->model) handle->session = std::make_unique<tandem::generate::Session>(handle->model, *handle->tokenizer, context);
+  handle->tasks = tandem::assistant::Tasks::load();
   const int device_n_ctx = handle->session ? handle->session->n_ctx() : 0;
   handle->router = std::make_unique<tandem::router::Router>(std::move(config), device_n_ctx);
   return handle.release();
@@ -82,6 +71,13 @@ tandem_router* tandem_router_load_json(const char* config_json, tandem_model* de
 }
 
 void tandem_router_free(tandem_router* router) { delete router; }
+
+tandem_status tandem_router_cancel(tandem_router* router) {
+  if (!router) return failure(TANDEM_ERROR_INVALID_ARGUMENT, "tandem_router_cancel: router is NULL");
+  std::lock_guard lock(router->cancel_mutex);
+  if (router->cancel_current) router->cancel_current();
+  return TANDEM_OK;
+}
 
 tandem_status tandem_routed_chat(tandem_router* router, const tandem_chat_message* messages, size_t n_messages,
                                  const tandem_generate_options* options, const tandem_route_options* routing,
@@ -118,14 +114,15 @@ tandem_status tandem_routed_chat(tandem_router* router, const tandem_chat_messag
 
     tandem::router::RoutedGeneration generation(router->router.get(), {router->session.get(), router->model_name},
                                                 std::move(request));
+    const tandem::capi::RunningCall running(router, [&generation] { generation.cancel(); });
     auto report = [&](const tandem::router::RouteNote& note) {
       router->reason = note.reason;
       if (result) {
-        result->route = to_c_route(note.route);
+        result->route = tandem::capi::to_c_route(note.route);
         result->fallback = note.fallback;
         result->reason = router->reason.c_str();
       }
-      if (on_route) on_route(to_c_route(note.route), router->reason.c_str(), note.fallback, user_data);
+      if (on_route) on_route(tandem::capi::to_c_route(note.route), router->reason.c_str(), note.fallback, user_data);
     };
     try {
       report(generation.start());
@@ -167,6 +164,7 @@ extern "C" {
 tandem_router* tandem_router_load(const char*, tandem_model*) { return no_router(), nullptr; }
 tandem_router* tandem_router_load_json(const char*, tandem_model*) { return no_router(), nullptr; }
 void tandem_router_free(tandem_router*) {}
+tandem_status tandem_router_cancel(tandem_router*) { return no_router(); }
 tandem_status tandem_routed_chat(tandem_router*, const tandem_chat_message*, size_t, const tandem_generate_options*,
                                  const tandem_route_options*, tandem_route_callback, tandem_text_callback, void*,
                                  tandem_routed_result*) {

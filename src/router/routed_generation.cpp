@@ -173,6 +173,10 @@ const RouteNote& RoutedGeneration::start() {
   if (!router_) {
     decision_.route = Route::Device;
     decision_.reason = "no_router";
+  } else if (request_.decided) {
+    decision_ = request_.decided->decision;
+    cloud_ = request_.decided->cloud;
+    if (decision_.route == Route::Cloud && !cloud_) fail("routed generation: a cloud decision without a cloud");
   } else {
     RouteInput input;
     input.text = request_text(request_.body);

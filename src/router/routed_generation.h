@@ -41,6 +41,9 @@ struct RoutedRequest {
   std::string cloud_path = "/chat/completions";  // or "/completions"
   bool stream = true;  // false: one cloud call, whose whole answer is one piece
   std::optional<Preference> preference;  // the request's own; absent: the configured default
+  // Decided by the caller, who routed a whole job of several requests at once (the
+  // assistant's summaries): start() carries this decision out instead of asking the router.
+  std::optional<Routed> decided;
   std::vector<std::string> data_tags;
   std::optional<Strictness> strictness;  // the request's own privacy setting (only ever tightens)
   // The device's prompt and options; absent when the device cannot serve the request.

@@ -147,6 +147,7 @@ void HttpServer::Impl::routes() {
   http.Post("/v1/completions", [this](const httplib::Request& req, httplib::Response& res) {
     handle(req, res, [this](const httplib::Request& req, httplib::Response& res) { generate(req, res, Endpoint::Completions); });
   });
+  assistant_routes();
 }
 
 namespace {
@@ -325,6 +326,7 @@ void HttpServer::stop() {
 void HttpServer::load() {
   Impl& s = *impl_;
   ServerOptions& o = s.options;
+  s.tasks = std::make_unique<assistant::Tasks>(assistant::Tasks::load());
   if (o.routing) {
     // The device tier: -m, else the config's device model (absent when not installed).
     if (o.model_path.empty() && o.routing->device) {
@@ -359,6 +361,7 @@ void HttpServer::load() {
   info.template_name = format.template_name;
   info.bos_text = format.bos_text;
   info.eos_text = format.eos_text;
+  s.chat_format = format;
 
   SchedulerOptions scheduler_options;
   scheduler_options.n_slots = o.n_slots;

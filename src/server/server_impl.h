@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "assistant/app.h"
 #include "router/routed_generation.h"
 #include "server/http_server.h"
 #include "server/openai.h"
@@ -41,6 +42,8 @@ struct Metrics {
 // Where a routed request went and why, as responses carry it: "tandem": {...}.
 ojson route_json(const router::RouteNote& note);
 
+struct AppJob;  // assistant_http.cpp: a summary or writing job
+
 struct HttpServer::Impl {
   ServerOptions options;
   httplib::Server http;
@@ -60,6 +63,8 @@ struct HttpServer::Impl {
   uint64_t model_bytes = 0;
   std::unique_ptr<Scheduler> scheduler;
   std::unique_ptr<router::Router> router;
+  std::optional<tokenizer::ChatFormat> chat_format;  // the device model's (for the assistant apps)
+  std::unique_ptr<assistant::Tasks> tasks;           // the apps' presets (docs/assistant.md)
 
   explicit Impl(ServerOptions o) : options(std::move(o)) {}
 
@@ -72,6 +77,11 @@ struct HttpServer::Impl {
   void generate(const httplib::Request& req, httplib::Response& res, Endpoint endpoint);
   std::string metrics_text();
   std::string next_response_id(Endpoint endpoint);
+
+  // assistant_http.cpp: /v1/tandem/summarize, /v1/tandem/write, /v1/tandem/tasks.
+  void assistant_routes();
+  assistant::Engine assistant_engine() const;
+  void run_app(std::unique_ptr<AppJob> app, const ojson& body, httplib::Response& res);
 
   // answer.cpp: writes a started generation out, as one JSON response or as SSE chunks.
   // `reply` says how (endpoint, stream, usage, echo, logprobs); with a router every

@@ -1,7 +1,7 @@
 /* An app that knows nothing of Tandem but tandem.h, built against the installed
  * library (tests/install/install_test.sh): a routed chat answered on the device, and
- * a refusal, with no cloud running. Prints what it saw; exits non-zero on a failed check.
- * Part 2 of issue 18 adds a summary here (see run_summary below). */
+ * a refusal, with no cloud running, and a summary (map-reduce on the device). Prints what
+ * it saw; exits non-zero on a failed check. */
 #include <stdio.h>
 #include <string.h>
 
@@ -38,8 +38,46 @@ static void on_route(tandem_route route, const char* reason, int fallback, void*
   printf("route %d reason %s fallback %d\n", (int)route, reason, fallback);
 }
 
-/* The hook for the summary half of acceptance item 5 (issue 18, Part 2). */
-static void run_summary(tandem_router* router) { (void)router; }
+static int on_progress(const tandem_progress* progress, void* user) {
+  (void)progress;
+  ++((Answer*)user)->route_calls; /* counted apart from on_route below */
+  return 1;
+}
+
+/* A summary of a document long enough to be cut into pieces at this context (map-reduce),
+ * on the device, and a corrupt PDF refused with TANDEM_ERROR_DOCUMENT. */
+static void run_summary(tandem_router* router) {
+  char document[4096] = "";
+  const char* sentences[4] = {"Tom had a red ball and he liked to play with it in the park every day. ",
+                              "One day the ball rolled into the pond and Tom was very sad. ",
+                              "A kind duck pushed the ball back to the shore with its beak. ",
+                              "Tom said thank you to the duck and they became good friends.\n\n"};
+  for (int i = 0; i < 12; ++i) strcat(document, sentences[i % 4]);
+  tandem_summary_options so;
+  memset(&so, 0, sizeof so);
+  so.length = "short";
+  tandem_generate_options go = tandem_generate_default_options();
+  go.temperature = 0;
+  Answer summary;
+  memset(&summary, 0, sizeof summary);
+  tandem_app_result result;
+  CHECK(tandem_summarize(router, document, strlen(document), &so, &go, NULL, NULL, on_progress, on_text, &summary,
+                         &result) == TANDEM_OK);
+  CHECK(result.route == TANDEM_ROUTE_DEVICE);
+  CHECK(result.finish != TANDEM_FINISH_CANCELLED);
+  CHECK(result.chunks > 1);  /* cut into pieces, then combined */
+  CHECK(result.levels >= 1);
+  CHECK(result.calls > result.chunks);
+  CHECK(summary.route_calls > result.chunks); /* progress events */
+  CHECK(summary.len > 0);
+  CHECK(strcmp(result.language, "en") == 0);
+  printf("summary (%s; %d chunks, %d calls): %s\n", result.reason, (int)result.chunks, (int)result.calls, summary.text);
+
+  const char corrupt[] = "%PDF-1.7\n1 0 obj garbage";
+  CHECK(tandem_summarize(router, corrupt, sizeof corrupt - 1, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &result) ==
+        TANDEM_ERROR_DOCUMENT);
+  printf("corrupt PDF: %s\n", tandem_last_error());
+}
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -49,7 +87,7 @@ int main(int argc, char** argv) {
   printf("tandem %s, API version %d\n", tandem_version(), TANDEM_API_VERSION);
   tandem_model_options mo = tandem_model_default_options();
   mo.n_threads = 1;
-  mo.n_ctx = 256;
+  mo.n_ctx = 512; /* the summary's prompts need room beside a piece of the document */
   tandem_model* model = tandem_model_load(argv[1], &mo);
   CHECK(model != NULL);
   if (!model) return 1;

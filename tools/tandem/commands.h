@@ -25,6 +25,12 @@ void add_models(CLI::App& app);  // on-device model store
 void add_cost(CLI::App& app);    // fleet cost simulation
 void add_ledger(CLI::App& app);  // routing ledger report
 void add_privacy(CLI::App& app); // privacy classifier: train, eval, check, curve
+void add_summarize(CLI::App& app);  // the assistant apps (src/assistant)
+void add_write(CLI::App& app);
+
+// The process's exit status when every command returned normally (a command sets it,
+// e.g. 130 for a job cancelled with Ctrl-C).
+int& exit_code();
 
 // -m given, else $TANDEM_MODEL, else ../shared/models/stories260K.gguf; an Error
 // explaining how to get a GGUF when none exists.

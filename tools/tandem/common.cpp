@@ -8,6 +8,11 @@
 
 namespace tandem::cli {
 
+int& exit_code() {
+  static int code = 0;
+  return code;
+}
+
 std::string resolve_model_path(const std::string& given) {
   if (!given.empty()) return given;
   if (const char* env = std::getenv("TANDEM_MODEL"); env && *env) return env;

@@ -27,6 +27,8 @@ int main(int argc, char** argv) {
   tandem::cli::add_cost(app);
   tandem::cli::add_ledger(app);
   tandem::cli::add_privacy(app);
+  tandem::cli::add_summarize(app);
+  tandem::cli::add_write(app);
 #endif
   try {
     app.parse(argc, argv);
@@ -39,5 +41,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
-  return 0;
+  return tandem::cli::exit_code();
 }
