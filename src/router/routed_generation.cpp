@@ -170,6 +170,7 @@ void RoutedGeneration::start_device(generate::GenerationRequest request) {
 
 const RouteNote& RoutedGeneration::start() {
   if (state_ != State::New) fail("routed generation: start() twice");
+  Strictness strictness = router_ ? router_->config().policy.strictness : Strictness::Balanced;
   if (!router_) {
     decision_.route = Route::Device;
     decision_.reason = "no_router";
@@ -189,19 +190,19 @@ const RouteNote& RoutedGeneration::start() {
     const Routed routed = router_->route(input);
     decision_ = routed.decision;
     cloud_ = routed.cloud;
-    if (decision_.route == Route::Cloud && decision_.redact) {
-      // Fail closed: a redacted request leaves only if what redaction left passes the privacy check.
-      const Strictness strictness = effective_strictness(input, router_->config().policy);
-      redactor_ = std::make_unique<Redactor>();
-      redacted_body_ = cloud_body(request_.body, cloud_->endpoint().model, redactor_.get(), strictness);
-      const PrivacyVerdict left = check_redacted(request_text(*redacted_body_), strictness);
-      if (left.is_private) {
-        decision_.route = Route::Refused;
-        decision_.redact = false;
-        decision_.reason += ";redaction_insufficient:" + left.describe();
-        redactor_.reset();
-        redacted_body_.reset();
-      }
+    strictness = effective_strictness(input, router_->config().policy);
+  }
+  if (decision_.route == Route::Cloud && decision_.redact) {
+    // Fail closed: a redacted request leaves only if what redaction left passes the privacy check.
+    redactor_ = std::make_unique<Redactor>();
+    redacted_body_ = cloud_body(request_.body, cloud_->endpoint().model, redactor_.get(), strictness);
+    const PrivacyVerdict left = check_redacted(request_text(*redacted_body_), strictness);
+    if (left.is_private) {
+      decision_.route = Route::Refused;
+      decision_.redact = false;
+      decision_.reason += ";redaction_insufficient:" + left.describe();
+      redactor_.reset();
+      redacted_body_.reset();
     }
   }
   note_ = {route_name(decision_.route), decision_.reason, false};
