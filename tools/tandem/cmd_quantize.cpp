@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,7 @@ void quantize_file(const std::string& in_path, const std::string& out_path, cons
   const auto choices = quant::choose_types(recipe, facts_of(in), descs);
 
   std::vector<Job> jobs;
+  std::map<std::string, size_t> fallbacks;  // reason -> tensors
   uint64_t work = 0;
   for (size_t i : quant::llama_cpp_order(descs)) {
     const auto& t = in.tensors()[i];
@@ -115,8 +117,18 @@ void quantize_file(const std::string& in_path, const std::string& out_path, cons
       if (!quant::can_quantize_to(c.type)) fail("no quantizer for ", quant::type_name(c.type), " (tensor '", t.name, "')");
       work += t.n_elements;
     }
-    if (!c.fallback.empty()) std::fprintf(stderr, "warning: %s: %s\n", t.name.c_str(), c.fallback.c_str());
+    if (!c.fallback.empty()) ++fallbacks[c.fallback];
     jobs.push_back({&t, c});
+  }
+  // One line for all of them: a model's small tensors often share one reason.
+  if (!fallbacks.empty()) {
+    std::string reasons;
+    size_t n = 0;
+    for (const auto& [reason, count] : fallbacks) {
+      reasons += (reasons.empty() ? "" : "; ") + reason + " (" + std::to_string(count) + (count == 1 ? " tensor)" : " tensors)");
+      n += count;
+    }
+    std::fprintf(stderr, "warning: %zu of %zu tensors use a fallback type: %s\n", n, descs.size(), reasons.c_str());
   }
 
   gguf::Writer writer;
@@ -157,8 +169,8 @@ void add_quantize(CLI::App& app) {
   for (auto n : quant::recipe_names()) names += (names.empty() ? "" : ", ") + std::string(n);
   cmd->add_option("type", type, "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_M, Q4_K_M, Q5_K_M, Q6_K, ... (" + names + ")")
       ->required();
-  cmd->add_option("-t,--threads", n_threads, "Threads (0: all cores)");
-  cmd->add_flag("--allow-requantize", allow_requantize, "Allow an already quantized input (loses quality)");
+  cmd->add_option("-t,--threads", n_threads, "threads (0: all cores)");
+  cmd->add_flag("--allow-requantize", allow_requantize, "allow an already quantized input (loses quality)");
   cmd->callback([] { quantize_file(in_path, out_path, type, n_threads, allow_requantize); });
 }
 
