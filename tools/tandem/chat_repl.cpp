@@ -1,6 +1,7 @@
 #include "chat_repl.h"
 
 #include <signal.h>
+#include <termios.h>
 #include <unistd.h>
 // clang-format off
 #include <cstdio>  // before editline/readline.h, which uses FILE
@@ -63,6 +64,7 @@ class LineReader {
  public:
   explicit LineReader(bool terminal) : terminal_(terminal) {
     if (!terminal_) return;
+    tcgetattr(STDIN_FILENO, &cooked_);
     rl_readline_name = "tandem";
     using_history();
     stifle_history(1000);
@@ -80,6 +82,10 @@ class LineReader {
   Status read(std::string& line) {
     if (!terminal_) return std::getline(std::cin, line) ? Status::Line : Status::End;
     char* text = readline("> ");
+    // A Ctrl-C that interrupts readline can leave the terminal in libedit's raw mode (no
+    // ISIG), and then Ctrl-C during the next reply is a byte, not SIGINT: the reply runs
+    // in the mode the chat started in.
+    tcsetattr(STDIN_FILENO, TCSADRAIN, &cooked_);
     if (!text) return InterruptFlag::take() ? Status::Interrupted : Status::End;
     line = text;
     std::free(text);
@@ -90,6 +96,7 @@ class LineReader {
 
  private:
   bool terminal_;
+  termios cooked_{};
   std::string history_path_;
 };
 
