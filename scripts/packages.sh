@@ -5,7 +5,9 @@
 tandem_packages=(g++ cmake ninja-build pkg-config nlohmann-json3-dev libutf8proc-dev libcli11-dev libgtest-dev libgmock-dev
   libbenchmark-dev libcpp-httplib-dev libsqlite3-dev libssl-dev libpng-dev time
   libpoppler-cpp-dev libxml2-dev  # the assistant's document readers: PDF text (poppler) and HTML text (libxml2)
-  chromium)  # chromium: the chat page test drives it headless (playwright-core from npm)
+  libedit-dev    # line editing and history in `tandem chat`
+  clang          # libFuzzer harnesses (tests/fuzz/*_fuzzer.cpp, scripts/fuzz.sh)
+  chromium fonts-noto-cjk)  # the chat page test drives chromium headless (playwright-core from npm); CJK glyphs
 # Node.js runs the end-to-end client tests (the official openai npm package); keep a newer one if present.
 command -v node >/dev/null || tandem_packages+=(nodejs)
 command -v npm >/dev/null || tandem_packages+=(npm)

@@ -15,7 +15,7 @@ fi
 # binaries with the arm64 loader and libraries from the host's multiarch paths, so the runtime
 # libraries are listed too: libgtest-dev:arm64 is static and brings no libstdc++6:arm64.
 packages=(g++-aarch64-linux-gnu qemu-user libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64
-  libutf8proc-dev:arm64 libgtest-dev:arm64)
+  libutf8proc-dev:arm64 libgtest-dev:arm64 libedit-dev:arm64)
 install_packages "${packages[@]}"
 
 # "executable:gtest filter[:qemu cpu]". Everything runs whole except the conformance test: the

@@ -30,6 +30,10 @@ for t in "${asan_tests[@]}"; do
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "build-asan/tests/$t" --gtest_brief=1
 done
 
+# libFuzzer smoke: each harness (tests/fuzz/*_fuzzer.cpp) over its seeds and a few thousand
+# mutations, seconds each; scripts/fuzz.sh MINUTES runs them for real.
+scripts/fuzz.sh --smoke
+
 scripts/setup.sh
 # Every library the native binaries load must come from setup.sh's package list (or its
 # dependencies), not from whatever else this machine has.

@@ -42,11 +42,12 @@ std::vector<int32_t> bench_tokens(int n, int n_vocab) {
 }  // namespace
 
 BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const BenchOptions& o) {
-  if (o.prompt_tokens < 1 || o.gen_tokens < 1 || o.repetitions < 1 || o.threads < 1)
-    fail("bench: -p, -n, -r and -t must be positive");
+  if (o.prompt_tokens < 0 || o.gen_tokens < 1 || o.repetitions < 1 || o.threads < 1)
+    fail("bench: -n, -r and -t must be positive, -p 0 or more (0 skips the prompt test)");
   // A context just big enough: the KV cache of a 13B model at its full 4096 would be 6 GiB.
   model::Context ctx(model, {.n_ctx = std::max(o.prompt_tokens, o.gen_tokens), .n_threads = o.threads});
-  const auto prompt = bench_tokens(o.prompt_tokens, ctx.n_vocab());
+  // tg decodes these too, so there is at least one even when pp is skipped (-p 0, as llama-bench).
+  const auto prompt = bench_tokens(std::max(o.prompt_tokens, 1), ctx.n_vocab());
   generate::SamplerOptions sampling;
   sampling.seed = 1;
   generate::Sampler sampler(sampling);
@@ -55,7 +56,7 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
   for (int rep = 0; rep <= o.repetitions; rep++) {  // rep 0 is the warm-up
     ctx.truncate(0);
     auto start = std::chrono::steady_clock::now();
-    ctx.eval(prompt);
+    if (o.prompt_tokens > 0) ctx.eval(prompt);
     const double pp_seconds = seconds_since(start);
 
     const double bandwidth = o.bytes_per_token == 0 || rep == 0 ? 0
@@ -76,7 +77,7 @@ BenchResult run_bench(const std::shared_ptr<const model::Model>& model, const Be
     const double sampling_seconds = seconds_since(start);
     if (chosen < 0) fail("bench: the sampler returned a negative id");
     if (rep > 0) {
-      pp.push_back(o.prompt_tokens / pp_seconds);
+      if (o.prompt_tokens > 0) pp.push_back(o.prompt_tokens / pp_seconds);
       tg.push_back(o.gen_tokens / tg_seconds);
       waits.push_back(waited.wait_seconds / o.gen_tokens);
       samples.push_back(sampling_seconds / o.gen_tokens);

@@ -32,7 +32,7 @@ tandem_router* open_router(tandem::router::RouterConfig config, tandem_model* de
     if (!path.empty()) {
       handle->model = tandem::model::Model::load(path);
       handle->tokenizer = tandem::tokenizer::Tokenizer::from_gguf(handle->model->file());
-      handle->chat = tandem::tokenizer::ChatFormat::of(handle->model->file(), *handle->tokenizer, "", true);
+      handle->chat = tandem::tokenizer::ChatFormat::of(handle->model->file(), *handle->tokenizer, "");
       handle->model_name = std::filesystem::path(path).filename().string();
       context = {.n_ctx = config.device->n_ctx, .n_threads = config.device->n_threads};
     }

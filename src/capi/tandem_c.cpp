@@ -214,7 +214,7 @@ tandem_model* tandem_model_load(const char* path, const tandem_model_options* op
     }
     handle->model = tandem::model::Model::load(path);
     handle->tokenizer = tandem::tokenizer::Tokenizer::from_gguf(handle->model->file());
-    handle->chat = tandem::tokenizer::ChatFormat::of(handle->model->file(), *handle->tokenizer, "", true);
+    handle->chat = tandem::tokenizer::ChatFormat::of(handle->model->file(), *handle->tokenizer, "");
     handle->name = std::filesystem::path(path).filename().string();
     return handle.release();
   } catch (const std::exception& e) {

@@ -187,13 +187,21 @@ uint32_t as_u32(uint64_t v, const char* what) {
 
 gguf::Writer llama2c_to_gguf(const std::string& model_bin, const std::string& tokenizer_bin, const Llama2cOptions& options) {
   const auto model = MappedFile::open(model_bin);
-  const Config c = read_config(*model);
-  const auto offsets = section_offsets(c, model_bin);
-  if (model->size() != offsets[kSectionCount])
-    fail("llama2.c checkpoint '", model_bin, "': expected ", offsets[kSectionCount], " bytes for dim=", c.dim,
-         " hidden_dim=", c.hidden_dim, " n_layers=", c.n_layers, " n_heads=", c.n_heads, " n_kv_heads=", c.n_kv_heads,
-         " vocab_size=", c.vocab_size, c.shared_classifier ? " (shared classifier)" : " (separate classifier)",
-         " seq_len=", c.seq_len, ", file has ", model->size(), model->size() < offsets[kSectionCount] ? " (truncated)" : "");
+  if (model->size() >= 4 && std::memcmp(model->data(), "GGUF", 4) == 0)
+    fail("'", model_bin, "' is not a llama2.c checkpoint: it is a GGUF file already (tandem run -m ", model_bin, ")");
+  Config c;
+  std::array<uint64_t, kSectionCount + 1> offsets;
+  try {  // a header that does not describe a model, or a size that does not match it
+    c = read_config(*model);
+    offsets = section_offsets(c, model_bin);
+    if (model->size() != offsets[kSectionCount])
+      fail("llama2.c checkpoint '", model_bin, "': expected ", offsets[kSectionCount], " bytes for dim=", c.dim,
+           " hidden_dim=", c.hidden_dim, " n_layers=", c.n_layers, " n_heads=", c.n_heads, " n_kv_heads=", c.n_kv_heads,
+           " vocab_size=", c.vocab_size, c.shared_classifier ? " (shared classifier)" : " (separate classifier)",
+           " seq_len=", c.seq_len, ", file has ", model->size(), model->size() < offsets[kSectionCount] ? " (truncated)" : "");
+  } catch (const Error& error) {
+    fail("'", model_bin, "' is not a llama2.c checkpoint (", error.what(), ")");
+  }
 
   gguf::Writer w;
   set_tokenizer(w, read_tokenizer(tokenizer_bin, c.vocab_size));

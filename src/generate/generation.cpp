@@ -25,8 +25,6 @@ const char* to_string(FinishReason reason) {
   return "unknown";
 }
 
-int max_prompt_tokens(int n_ctx) { return n_ctx - 1; }
-
 void check_prompt(const std::vector<int32_t>& prompt, int n_ctx, int32_t n_vocab) {
   if (prompt.empty()) fail("the prompt is empty; it needs at least one token (e.g. BOS)");
   if (prompt.size() > size_t(std::max(0, max_prompt_tokens(n_ctx)))) {

@@ -82,7 +82,8 @@ struct Outcome {
 };
 
 // The one prompt-length rule: a prompt must leave room for at least one generated token.
-int max_prompt_tokens(int n_ctx);
+// (Inline: the router's policy uses it without linking the engine, e.g. in tests/fuzz.)
+inline int max_prompt_tokens(int n_ctx) { return n_ctx - 1; }
 // tandem::Error naming the problem: empty, longer than max_prompt_tokens(n_ctx), or an
 // id outside [0, n_vocab).
 void check_prompt(const std::vector<int32_t>& prompt, int n_ctx, int32_t n_vocab);

@@ -7,6 +7,29 @@
 #include "core/error.h"
 
 namespace tandem::generate {
+
+namespace {
+const SamplerSetting kSamplerSettings[] = {
+    {"temperature", "--temp", 0, 2, &SamplerOptions::temperature},
+    {"top_p", "--top-p", 0, 1, &SamplerOptions::top_p},
+    {"min_p", "--min-p", 0, 1, &SamplerOptions::min_p},
+    {"presence_penalty", "--presence-penalty", -2, 2, &SamplerOptions::presence_penalty},
+    {"frequency_penalty", "--frequency-penalty", -2, 2, &SamplerOptions::frequency_penalty},
+    {"repeat_penalty", "--repeat-penalty", 0, 10, &SamplerOptions::repeat_penalty},
+};
+}  // namespace
+
+std::span<const SamplerSetting> sampler_settings() { return kSamplerSettings; }
+
+void check_sampler_flags(const SamplerOptions& options) {
+  for (const SamplerSetting& s : kSamplerSettings) {
+    const double value = options.*s.member;
+    if (!(value >= s.low && value <= s.high)) fail(s.flag, " must be from ", s.low, " to ", s.high, ", got ", value);
+  }
+  if (options.top_k < 0) fail("--top-k must be 0 (off) or more, got ", options.top_k);
+  if (options.repeat_last_n < -1) fail("--repeat-last-n must be -1 (all), 0 (off) or more, got ", options.repeat_last_n);
+}
+
 namespace {
 
 // Total order: higher logit first, then lower id, so equal logits never make the

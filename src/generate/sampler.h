@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
 namespace tandem::generate {
@@ -34,6 +35,18 @@ struct TokenProb {
   int32_t id;
   double p;
 };
+// The accepted range of each float setting, by its API field and its CLI flag: the
+// server and the CLI both check against this table, so they refuse the same values.
+struct SamplerSetting {
+  const char* field;  // the OpenAI / llama.cpp request field
+  const char* flag;   // the tandem CLI flag
+  double low, high;
+  float SamplerOptions::*member;
+};
+std::span<const SamplerSetting> sampler_settings();
+// A tandem::Error naming the flag and its range for the first value outside it
+// (top_k and repeat_last_n too: top_k >= 0, repeat_last_n >= -1).
+void check_sampler_flags(const SamplerOptions& options);
 
 class Sampler {
  public:

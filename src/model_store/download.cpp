@@ -1,9 +1,14 @@
 #include "model_store/download.h"
 
 #include <httplib.h>
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -26,6 +31,45 @@ struct Url {
   std::string origin;  // scheme://host[:port], what httplib::Client takes
   std::string target;  // path and query
 };
+
+// httplib says only "Could not establish connection"; a connect of our own says why
+// (connection refused, no such host, unreachable, timed out).
+std::string connect_failure(const std::string& origin, int timeout_s) {
+  const size_t authority = origin.find("://") + 3;
+  std::string host = origin.substr(authority), port = origin.rfind("https", 0) == 0 ? "443" : "80";
+  if (const size_t colon = host.rfind(':'); colon != std::string::npos && host.find(']', colon) == std::string::npos) {
+    port = host.substr(colon + 1);
+    host.resize(colon);
+  }
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  addrinfo hints{}, *found = nullptr;
+  hints.ai_socktype = SOCK_STREAM;
+  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0)
+    return "cannot resolve host '" + host + "' (" + gai_strerror(rc) + ")";
+  std::string why = "could not connect";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int sock = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (sock < 0) continue;
+    timeval timeout{timeout_s, 0};
+    setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    const bool connected = connect(sock, a->ai_addr, a->ai_addrlen) == 0;
+    const int error = errno;
+    close(sock);
+    if (connected) {
+      why = "the connection failed and then worked on a second try; try again";
+      break;
+    }
+    why = error == EINPROGRESS || error == EAGAIN ? std::string("connection timed out") : std::strerror(error);
+    for (char& c : why) c = char(std::tolower((unsigned char)c));
+  }
+  freeaddrinfo(found);
+  return why + " (" + host + " port " + port + ")";
+}
+
+std::string failure_reason(httplib::Error error, const std::string& origin) {
+  if (error == httplib::Error::Connection) return connect_failure(origin, 5);
+  return httplib::to_string(error);
+}
 
 Url split_url(const std::string& url) {
   if (!is_url(url)) fail("'", url, "' is not an http:// or https:// URL");
@@ -97,7 +141,7 @@ class Transfer {
 
     if (status_ == 416 && kept_ > 0) return Outcome::RangeNotSatisfiable;
     if (!failure_.empty()) fail("download of ", url_, " failed: ", failure_, resume_hint());
-    if (!result) fail("download of ", url_, " failed: ", httplib::to_string(result.error()), resume_hint());
+    if (!result) fail("download of ", url_, " failed: ", failure_reason(result.error(), parts.origin), resume_hint());
     if (expected_size_ && written_ != *expected_size_)
       fail("download of ", url_, " ended after ", written_, " of ", *expected_size_, " bytes", resume_hint());
     return Outcome::Complete;

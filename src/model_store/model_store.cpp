@@ -16,6 +16,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/data_dir.h"
 #include "core/error.h"
 #include "gguf/file.h"
 #include "model_store/download.h"
@@ -28,19 +29,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kManifest = "manifest.json";
 constexpr int kManifestVersion = 1;
-
-std::string env(const char* name) {
-  const char* value = std::getenv(name);
-  return value ? value : "";
-}
-
-std::string home_dir() {
-  std::string home = env("HOME");
-  if (home.empty())
-    if (const passwd* entry = getpwuid(getuid())) home = entry->pw_dir ? entry->pw_dir : "";
-  if (home.empty()) fail("cannot find the model store: set TANDEM_HOME (or HOME)");
-  return home;
-}
 
 // One add or remove at a time per store: two adds of one name would append to the
 // same .part, and read-modify-write of the manifest must not interleave.
@@ -198,9 +186,7 @@ void write_manifest(const std::string& dir, const std::vector<InstalledModel>& m
 }  // namespace
 
 std::string default_store_dir() {
-  if (const std::string home = env("TANDEM_HOME"); !home.empty()) return (fs::path(home) / "models").string();
-  if (const std::string data = env("XDG_DATA_HOME"); !data.empty()) return (fs::path(data) / "tandem" / "models").string();
-  return (fs::path(home_dir()) / ".local" / "share" / "tandem" / "models").string();
+  return (fs::path(tandem_home()) / "models").string();
 }
 
 void check_model_name(const std::string& name) {
@@ -234,6 +220,9 @@ std::optional<InstalledModel> ModelStore::find(const std::string& name) const {
 
 InstalledModel ModelStore::add(const std::string& source, const AddOptions& options) {
   const bool remote = is_url(source);
+  if (const size_t scheme = source.find("://"); !remote && scheme != std::string::npos && scheme > 0 &&
+                                                 source.find('/') > scheme)
+    fail("'", source, "': ", source.substr(0, scheme), ":// is not supported; give an http:// or https:// URL or a file");
   const std::string name = options.name.empty() ? default_name(source) : options.name;
   check_model_name(name);
   const std::string expected = options.expected_sha256.empty() ? "" : normalize_sha256(options.expected_sha256);

@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/data_dir.h"
 #include "core/error.h"
 
 namespace tandem::router {
@@ -205,9 +206,7 @@ int64_t start_of_local_day_ms(int64_t unix_ms) {
 }
 
 std::string default_ledger_path() {
-  if (const char* home = std::getenv("TANDEM_HOME"); home && *home) return std::string(home) + "/ledger.sqlite";
-  const char* user_home = std::getenv("HOME");
-  return std::string(user_home && *user_home ? user_home : ".") + "/.local/share/tandem/ledger.sqlite";
+  return tandem_home() + "/ledger.sqlite";
 }
 
 }  // namespace tandem::router

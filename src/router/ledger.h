@@ -60,7 +60,7 @@ class Ledger {  // thread-safe (one connection, a mutex); WAL mode; creates the 
 
 int64_t start_of_local_day_ms(int64_t unix_ms);  // midnight local time, for "per day"
 
-// $TANDEM_HOME/ledger.sqlite, else ~/.local/share/tandem/ledger.sqlite.
+// ledger.sqlite in tandem_home(): $TANDEM_HOME, else $XDG_DATA_HOME/tandem, else ~/.local/share/tandem.
 std::string default_ledger_path();
 
 }  // namespace tandem::router

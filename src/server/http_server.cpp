@@ -1,11 +1,16 @@
 #include "server/http_server.h"
 
+#include <netdb.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -27,6 +32,51 @@ uint64_t resident_bytes() {
 }
 
 void send_error(httplib::Response& res, const ApiError& error) { send_json(res, error.status, error_json(error)); }
+
+// httplib's default sets SO_REUSEPORT, which lets a second server bind a port another
+// one holds (requests then alternate between them). SO_REUSEADDR alone still allows a
+// restart while old connections linger in TIME_WAIT.
+void listen_socket_options(int sock) {
+  int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
+// Why host:port cannot be bound (httplib only says that it failed): one bind of our own.
+std::string bind_failure(const std::string& host, int port) {
+  addrinfo hints{}, *found = nullptr;
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  if (const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found); rc != 0)
+    return std::string("cannot resolve the address: ") + gai_strerror(rc);
+  std::string why = "unknown reason";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int sock = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (sock < 0) continue;
+    listen_socket_options(sock);
+    const bool bound = ::bind(sock, a->ai_addr, a->ai_addrlen) == 0;
+    why = bound ? "unknown reason" : errno == EADDRINUSE ? "the port is in use by another process"
+                                   : errno == EADDRNOTAVAIL ? "not an address of this machine"
+                                                            : std::strerror(errno);
+    close(sock);
+    if (!bound) break;
+  }
+  freeaddrinfo(found);
+  return why;
+}
+
+constexpr size_t kMaxHeaders = 256, kMaxHeaderBytes = 64 << 10;
+
+// A gauge or counter value: whole numbers (bytes, tokens) as integers, never 1.2e+07.
+std::string metric_value(double value) {
+  char text[64];
+  if (value == std::floor(value) && std::fabs(value) < 9e15) {
+    std::snprintf(text, sizeof text, "%lld", (long long)value);
+  } else {
+    std::snprintf(text, sizeof text, "%.6g", value);
+  }
+  return text;
+}
 
 }  // namespace
 
@@ -77,6 +127,10 @@ std::string HttpServer::Impl::next_response_id(Endpoint endpoint) {
 }
 
 void HttpServer::Impl::routes() {
+  http.set_socket_options(listen_socket_options);
+  // An idle keep-alive connection holds its thread for this long, and stop() waits for
+  // every thread: httplib's 5 s default would make SIGTERM take up to 5 s.
+  http.set_keep_alive_timeout(1);
   http.set_payload_max_length(options.max_body_bytes);
   // One thread per connection: every slot and queued request, plus health/metrics checks.
   const size_t threads = size_t(options.n_slots + options.queue_capacity + 8);
@@ -84,6 +138,16 @@ void HttpServer::Impl::routes() {
 
   http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     ++metrics.requests;
+    // httplib bounds each header line (8 KiB) but not their number: no request needs more.
+    size_t header_bytes = 0;
+    for (const auto& [name, value] : req.headers) header_bytes += name.size() + value.size() + 4;
+    if (req.headers.size() > kMaxHeaders || header_bytes > kMaxHeaderBytes) {
+      send_error(res, ApiError(431, "invalid_request_error",
+                               "the request has " + std::to_string(req.headers.size()) + " headers of " +
+                                   std::to_string(header_bytes) + " bytes; at most " + std::to_string(kMaxHeaders) +
+                                   " and " + std::to_string(kMaxHeaderBytes) + " bytes are accepted"));
+      return httplib::Server::HandlerResponse::Handled;
+    }
 
     const bool protected_path = req.path.rfind("/v1/", 0) == 0 || req.path == "/metrics";
     if (options.api_key.empty() || !protected_path) return httplib::Server::HandlerResponse::Unhandled;
@@ -289,7 +353,7 @@ std::string HttpServer::Impl::metrics_text() {
   std::ostringstream out;
   for (const Line& l : lines) {
     out << "# HELP " << l.name << ' ' << l.help << "\n# TYPE " << l.name << ' ' << l.type << '\n'
-        << l.name << ' ' << l.value << '\n';
+        << l.name << ' ' << metric_value(l.value) << '\n';
   }
   return out.str();
 }
@@ -303,8 +367,10 @@ HttpServer::~HttpServer() {
 
 int HttpServer::bind() {
   const ServerOptions& o = impl_->options;
+  // httplib takes any int and the kernel keeps its low 16 bits: 70000 would bind 4464.
+  if (o.port < 0 || o.port > 65535) fail("port ", o.port, " is out of range (0 to 65535; 0 picks a free one)");
   const int port = o.port == 0 ? impl_->http.bind_to_any_port(o.host) : (impl_->http.bind_to_port(o.host, o.port) ? o.port : -1);
-  if (port <= 0) fail("cannot listen on ", o.host, ":", o.port, " (in use, or not a local address)");
+  if (port <= 0) fail("cannot listen on ", o.host, ":", o.port, ": ", bind_failure(o.host, o.port));
   return port;
 }
 
@@ -353,7 +419,8 @@ void HttpServer::load() {
   s.texts = generate::TokenTexts::from(*s.tokenizer);
 
   const tokenizer::Tokenizer& tok = *s.tokenizer;
-  const auto format = tokenizer::ChatFormat::of(s.model->file(), tok, o.chat_template, true);
+  const auto format = tokenizer::ChatFormat::of(s.model->file(), tok, o.chat_template);
+  std::fprintf(stderr, "tandem serve: chat template %s\n", format.description().c_str());
   ModelInfo& info = s.info;
   info.tokenizer = s.tokenizer.get();
   info.id = std::filesystem::path(o.model_path).filename().string();

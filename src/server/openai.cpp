@@ -43,21 +43,6 @@ bool bool_field(const ojson& body, const char* name, bool fallback) {
   return v->get<bool>();
 }
 
-// OpenAI's float sampling fields and llama.cpp's extensions, with their ranges.
-struct FloatSetting {
-  const char* name;
-  double low, high;
-  float generate::SamplerOptions::*member;
-};
-const FloatSetting kFloatSettings[] = {
-    {"temperature", 0, 2, &generate::SamplerOptions::temperature},
-    {"top_p", 0, 1, &generate::SamplerOptions::top_p},
-    {"min_p", 0, 1, &generate::SamplerOptions::min_p},
-    {"presence_penalty", -2, 2, &generate::SamplerOptions::presence_penalty},
-    {"frequency_penalty", -2, 2, &generate::SamplerOptions::frequency_penalty},
-    {"repeat_penalty", 0, 10, &generate::SamplerOptions::repeat_penalty},
-};
-
 // Speculative decoding (a Tandem extension): with a draft model loaded, requests draft
 // with it unless "speculative" says otherwise: {"method": "draft" | "lookup" | "none",
 // "k": tokens per pass, "ngram": lookup's longest match}.
@@ -103,8 +88,8 @@ void parse_speculative(const ojson& body, const ModelInfo& model, generate::Spec
 // Fields shared by both endpoints: sampling, length, stop, streaming, format.
 void parse_common(const ojson& body, const ModelInfo& model, ApiRequest& out) {
   generate::GenerateOptions& options = out.generation.options;
-  for (const FloatSetting& s : kFloatSettings) {
-    options.sampling.*s.member = float(number_field(body, s.name, s.low, s.high, options.sampling.*s.member));
+  for (const generate::SamplerSetting& s : generate::sampler_settings()) {
+    options.sampling.*s.member = float(number_field(body, s.field, s.low, s.high, options.sampling.*s.member));
   }
   options.sampling.top_k = int(integer_field(body, "top_k", 0, INT_MAX, options.sampling.top_k));
   if (const ojson* seed = find_field(body, "seed")) {

@@ -99,5 +99,15 @@ if(TANDEM_TESTS)
              COMMAND bash ${PROJECT_SOURCE_DIR}/tests/install/install_test.sh ${CMAKE_BINARY_DIR}
                      ${PROJECT_SOURCE_DIR} ${TANDEM_SERVE_SHARED_DIR} ${CMAKE_C_COMPILER})
     set_tests_properties(capi_install_pkgconfig PROPERTIES TIMEOUT 600)
+    # The soak (bench/soak) in short: 8 streaming clients for 20 s against stories260K, 0 errors
+    # and bounded RSS growth; no timings asserted (the 10-minute run reports p95 latency).
+    add_test(NAME serve_soak_check
+             COMMAND python3 ${PROJECT_SOURCE_DIR}/bench/soak --tandem $<TARGET_FILE:tandem_cli>
+                     -m ${TANDEM_SERVE_SHARED_DIR}/models/stories260K.gguf --seconds 20 -t 1 --check)
+    set_tests_properties(serve_soak_check PROPERTIES TIMEOUT 300)
+    # docs/routing.md's quick start, run as written (skipped where ports 8080/9000 are taken).
+    add_test(NAME routing_quickstart
+             COMMAND bash ${PROJECT_SOURCE_DIR}/tests/router/quickstart_test.sh ${CMAKE_BINARY_DIR} ${PROJECT_SOURCE_DIR})
+    set_tests_properties(routing_quickstart PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77 RUN_SERIAL TRUE)
   endif()
 endif()

@@ -311,18 +311,29 @@ std::string apply_chat_template(const std::string& template_text, const std::str
   return family->render(messages, add_generation_prompt, special);
 }
 
-ChatFormat ChatFormat::of(const gguf::File& file, const Tokenizer& tokenizer, const std::string& forced_name,
-                          bool chatml_fallback) {
+ChatFormat ChatFormat::of(const gguf::File& file, const Tokenizer& tokenizer, const std::string& forced_name) {
   ChatFormat format;
   format.template_text = file.find_string("tokenizer.chat_template").value_or("");
   format.template_name = forced_name;
-  if (format.template_name.empty() && chatml_fallback && detect_chat_template(format.template_text).empty()) {
+  if (!forced_name.empty()) {
+    format.origin = "--chat-template";
+  } else if (format.template_text.empty()) {
     format.template_name = "chatml";
+    format.origin = "the model has no chat template; --chat-template picks another";
+  } else if (detect_chat_template(format.template_text).empty()) {
+    format.template_name = "chatml";
+    format.origin = "the model's chat template is not one tandem knows; --chat-template picks another";
+  } else {
+    format.origin = "the model's";
   }
   format.bos_text = tokenizer.bos() >= 0 ? tokenizer.text(tokenizer.bos()) : "";
   format.eos_text = tokenizer.eos() >= 0 ? tokenizer.text(tokenizer.eos()) : "";
   format.render({{"user", "x"}});  // an unusable template fails here, before the first request
   return format;
+}
+
+std::string ChatFormat::name() const {
+  return template_name.empty() ? detect_chat_template(template_text) : template_name;
 }
 
 std::string ChatFormat::render(const std::vector<ChatMessage>& messages, bool add_generation_prompt) const {

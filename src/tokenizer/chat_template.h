@@ -50,13 +50,16 @@ struct ChatFormat {
   std::string template_text;  // tokenizer.chat_template
   std::string template_name;  // forced or fallback family ("" : detect from template_text)
   std::string bos_text, eos_text;
+  std::string origin;  // why this template: "--chat-template", "the model's", or why chatml
 
-  // forced_name "" : the model's own template. With chatml_fallback a model whose
-  // template is missing or not recognised is prompted with chatml, as llama.cpp's
-  // server does; without it that is a tandem::Error naming --chat-template. An
-  // unknown forced name is an error too.
-  static ChatFormat of(const gguf::File& file, const Tokenizer& tokenizer, const std::string& forced_name,
-                       bool chatml_fallback);
+  // The one rule of every surface (server, chat, C API): forced_name when given (an
+  // unknown name is a tandem::Error), else the model's own template, else chatml
+  // when the model has none or one that is not recognised, as llama.cpp's server does.
+  static ChatFormat of(const gguf::File& file, const Tokenizer& tokenizer, const std::string& forced_name);
+  // The family rendered ("llama3", "chatml", ...).
+  std::string name() const;
+  // The family and why, for the user: "chatml (the model has no chat template)".
+  std::string description() const { return name() + " (" + origin + ")"; }
   std::string render(const std::vector<ChatMessage>& messages, bool add_generation_prompt = true) const;
   // The rendered messages as prompt tokens (BOS as the model wants it, special tokens parsed).
   std::vector<int32_t> prompt(const Tokenizer& tokenizer, const std::vector<ChatMessage>& messages) const;

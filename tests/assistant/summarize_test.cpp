@@ -39,7 +39,7 @@ struct Device {
   Device(const std::string& path, int n_ctx) {
     model = model::Model::load(path);
     tok = tokenizer::Tokenizer::from_gguf(model->file());
-    format = tokenizer::ChatFormat::of(model->file(), *tok, "", true);
+    format = tokenizer::ChatFormat::of(model->file(), *tok, "");
     session = std::make_unique<generate::Session>(model, *tok, model::ContextOptions{.n_ctx = n_ctx, .n_threads = 1});
   }
   Engine engine(router::Router* router = nullptr) {

@@ -24,7 +24,7 @@ class Write : public ::testing::Test {
   static void SetUpTestSuite() {
     model_ = model::Model::load(kStories);
     tok_ = tokenizer::Tokenizer::from_gguf(model_->file()).release();
-    format_ = new tokenizer::ChatFormat(tokenizer::ChatFormat::of(model_->file(), *tok_, "", true));
+    format_ = new tokenizer::ChatFormat(tokenizer::ChatFormat::of(model_->file(), *tok_, ""));
   }
   static void TearDownTestSuite() {
     delete format_;

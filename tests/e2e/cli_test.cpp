@@ -244,12 +244,6 @@ TEST(CliChat, TwoTurnsWithTheModelsTemplate) {
   EXPECT_EQ(r.out, first + "\n" + second + "\n");
 }
 
-TEST(CliChat, ModelWithoutTemplateNeedsChatTemplateFlag) {
-  auto r = test::run_cli_with_input("chat -m " + kStories, "hi\n");
-  EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("--chat-template"), std::string::npos) << r.err;
-  r = test::run_cli_with_input("chat -m " + kStories + " --chat-template chatml -n 4 --temp 0", "hi\n");
-  EXPECT_EQ(r.exit_code, 0) << r.err;
-}
+// A model without a chat template: tests/e2e/cli_chat_test.cpp (chatml, and the chat says so).
 
 }  // namespace

@@ -23,7 +23,7 @@ class RoutedGenerationTest : public ::testing::Test {
   static void SetUpTestSuite() {
     model_ = model::Model::load(kStories);
     tokenizer_ = tokenizer::Tokenizer::from_gguf(model_->file()).release();
-    format_ = new tokenizer::ChatFormat(tokenizer::ChatFormat::of(model_->file(), *tokenizer_, "", true));
+    format_ = new tokenizer::ChatFormat(tokenizer::ChatFormat::of(model_->file(), *tokenizer_, ""));
   }
   static void TearDownTestSuite() {
     delete format_;

@@ -81,7 +81,7 @@ AssistantEngine::AssistantEngine(const AssistantFlags& flags) : tasks_(assistant
   if (!path.empty()) {
     model_ = model::Model::load(path);
     tokenizer_ = tokenizer::Tokenizer::from_gguf(model_->file());
-    format_ = tokenizer::ChatFormat::of(model_->file(), *tokenizer_, flags.chat_template, true);
+    format_ = tokenizer::ChatFormat::of(model_->file(), *tokenizer_, flags.chat_template);
     session_ = std::make_unique<generate::Session>(model_, *tokenizer_, context);
   } else {
     std::fprintf(stderr, "tandem: no device model installed: the job goes to the cloud or is refused\n");

@@ -69,12 +69,12 @@ void add_bench(CLI::App& app) {
   static int bandwidth_mib = 0;
   static SpeculativeFlags speculative;
   cmd->add_option("-m,--model", model_path, "GGUF model (default: $TANDEM_MODEL or stories260K)");
-  cmd->add_option("-p,--prompt-tokens", prompt_tokens, "Prompt tokens evaluated in one batch (pp)")->capture_default_str();
-  cmd->add_option("-n,--gen-tokens", gen_tokens, "Single-token decode steps (tg)")->capture_default_str();
-  cmd->add_option("-t,--threads", threads, "Thread counts, comma-separated")->delimiter(',')->capture_default_str();
-  cmd->add_option("-r,--repetitions", repetitions, "Timed repetitions after one warm-up")->capture_default_str();
-  cmd->add_flag("--json", json, "One JSON line per thread count");
-  cmd->add_option("--bandwidth-mib", bandwidth_mib, "Bandwidth probe buffer in MiB (0: 8x last-level cache, >= 256)");
+  cmd->add_option("-p,--prompt-tokens", prompt_tokens, "prompt tokens evaluated in one batch (pp; 0 skips that test)")->capture_default_str();
+  cmd->add_option("-n,--gen-tokens", gen_tokens, "single-token decode steps (tg)")->capture_default_str();
+  cmd->add_option("-t,--threads", threads, "thread counts, comma-separated")->delimiter(',')->capture_default_str();
+  cmd->add_option("-r,--repetitions", repetitions, "timed repetitions after one warm-up")->capture_default_str();
+  cmd->add_flag("--json", json, "one JSON line per thread count");
+  cmd->add_option("--bandwidth-mib", bandwidth_mib, "bandwidth probe buffer in MiB (0: 8x last-level cache, >= 256)");
   speculative.add_to(cmd);
   cmd->callback([] {
     const std::string path = resolve_model_path(model_path);
@@ -102,18 +102,21 @@ void add_bench(CLI::App& app) {
       const double roofline_tps = bandwidth * 1e9 / (double)bytes_per_token;
       const double fraction = r.tg_roofline_fraction;
       if (json) {
-        nlohmann::ordered_json line = {{"engine", "tandem"},      {"model", path},
-                                       {"threads", n_threads},    {"pp", stats_json(r.pp)},
-                                       {"tg", stats_json(r.tg)},  {"bandwidth_gbs", bandwidth},
-                                       {"tg_roofline_fraction", fraction},
-                                       {"tg_overhead", overhead_json(r.overhead)}};
+        nlohmann::ordered_json line = {{"engine", "tandem"}, {"model", path}, {"threads", n_threads}};
+        if (prompt_tokens > 0) line["pp"] = stats_json(r.pp);  // -p 0: no prompt test
+        line["tg"] = stats_json(r.tg);
+        line["bandwidth_gbs"] = bandwidth;
+        line["tg_roofline_fraction"] = fraction;
+        line["tg_overhead"] = overhead_json(r.overhead);
         std::printf("%s\n", line.dump().c_str());
         std::fflush(stdout);
         continue;
       }
-      for (const auto& [test, s] : {std::pair{"pp", r.pp}, std::pair{"tg", r.tg}})
+      for (const auto& [test, s] : {std::pair{"pp", r.pp}, std::pair{"tg", r.tg}}) {
+        if (s.tokens == 0) continue;  // -p 0 skips the prompt test, as in llama-bench
         std::printf("| tandem | %s | %d | %s%d | %.2f | %.2f | %.2f |\n", base_name(path).c_str(), n_threads, test, s.tokens,
                     s.min, s.median, s.max);
+      }
       std::fflush(stdout);
       char note[200];
       std::snprintf(note, sizeof note, "threads %d: read bandwidth %.1f GB/s, tg roofline %.1f t/s, tg at %.1f%% of it (medians; bandwidth probed before each repetition)",

@@ -1,11 +1,10 @@
-// tandem chat: interactive multi-turn chat with the model's own chat template.
-// Each turn re-renders the whole conversation; the session reuses the KV cache for
-// the unchanged prefix, so a turn only pays for its new tokens.
-#include <unistd.h>
+// tandem chat: interactive multi-turn chat with the model's own chat template (the
+// loop itself, commands and line editing: chat_repl.h). Each turn re-renders the whole
+// conversation; the session reuses the KV cache for the unchanged prefix, so a turn
+// only pays for its new tokens.
+#include <filesystem>
 
-#include <cstdio>
-#include <iostream>
-
+#include "chat_repl.h"
 #include "commands.h"
 #include "routed_chat.h"
 #include "sampling_options.h"
@@ -15,7 +14,7 @@
 namespace tandem::cli {
 
 void add_chat(CLI::App& app) {
-  auto* cmd = app.add_subcommand("chat", "Chat with a model interactively (one line per message; EOF ends)");
+  auto* cmd = app.add_subcommand("chat", "Chat with a model interactively (one line per message; /help lists the commands)");
   static GenerationFlags flags;
   static std::string system_prompt, template_name;
   flags.n_predict = -1;
@@ -36,31 +35,27 @@ void add_chat(CLI::App& app) {
     model::ContextOptions context_options = flags.context_options();
     auto model = flags.load_within_budget(context_options);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
-    // Fails before the first prompt if the template is missing, unknown or not recognised.
-    const auto format = tokenizer::ChatFormat::of(model->file(), *tok, template_name, false);
-    std::vector<tokenizer::ChatMessage> messages;
-    if (!system_prompt.empty()) messages.push_back({"system", system_prompt});
+    // The same rule as serve and the C API: --chat-template, the model's own, else chatml.
+    const auto format = tokenizer::ChatFormat::of(model->file(), *tok, template_name);
+    auto session = std::make_shared<generate::Session>(model, *tok, context_options);
 
-    generate::Session session(model, *tok, context_options);
-    const bool interactive = isatty(STDIN_FILENO);
-    std::string line;
-    for (;;) {
-      if (interactive) std::fputs("> ", stdout), std::fflush(stdout);
-      if (!std::getline(std::cin, line)) break;
-      if (line.empty()) continue;
-      messages.push_back({"user", line});
-      auto result = session.generate(format.prompt(*tok, messages), options, [](std::string_view piece) {
-        std::fwrite(piece.data(), 1, piece.size(), stdout);
-        std::fflush(stdout);
-        return true;
-      });
-      std::fputs("\n", stdout);
-      messages.push_back({"assistant", result.text});
-      if (result.finish == generate::FinishReason::ContextFull) {
-        std::fprintf(stderr, "context full (%d tokens): start a new chat or raise -c\n", session.n_ctx());
-        break;
-      }
-    }
+    ChatEngine engine;
+    engine.banner = {"tandem chat: " + std::filesystem::path(resolve_model_path(flags.model)).filename().string() +
+                     ", context " + std::to_string(session->n_ctx()) + " tokens",
+                     "chat template: " + format.description()};
+    engine.prompt_tokens = [&](const std::vector<tokenizer::ChatMessage>& messages) {
+      return int(format.prompt(*tok, messages).size());
+    };
+    engine.prompt_budget = chat_prompt_budget(session->n_ctx(), options.max_tokens);
+    engine.reply = [&](const std::vector<tokenizer::ChatMessage>& messages,
+                       const std::function<bool(std::string_view)>& on_text) {
+      const auto result = session->generate(format.prompt(*tok, messages), options, on_text);
+      return ChatReply{.text = result.text,
+                       .cancelled = result.finish == generate::FinishReason::Cancelled,
+                       .context_full = result.finish == generate::FinishReason::ContextFull,
+                       .note = {}};
+    };
+    run_chat_repl(engine, system_prompt);
   });
 }
 

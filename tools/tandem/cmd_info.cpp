@@ -20,9 +20,12 @@ std::string human_bytes(double b) {
 
 void add_info(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Print a GGUF file's metadata, tensor table and totals");
-  static std::string path;
-  cmd->add_option("model", path, "GGUF file")->required();
+  static std::string positional, flag, path;
+  cmd->add_option("model", positional, "GGUF file (or -m)");
+  cmd->add_option("-m,--model", flag, "GGUF file (default: $TANDEM_MODEL, then the shared stories260K)");
   cmd->callback([] {
+    if (!positional.empty() && !flag.empty() && positional != flag) fail("give the model once: FILE or -m FILE");
+    path = resolve_model_path(flag.empty() ? positional : flag);
     auto f = gguf::File::open(path);
     std::printf("file: %s\nGGUF version %u, %zu metadata entries, %zu tensors, data at offset %llu (alignment %u)\n\n",
                 path.c_str(), f.version(), f.metadata().size(), f.tensors().size(),

@@ -5,6 +5,7 @@
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.h"
 #include "router/ledger.h"
@@ -117,12 +118,13 @@ void run_ledger(const LedgerArgs& a) {
   const std::string db = a.db.empty() ? router::default_ledger_path() : a.db;
   const int64_t since = parse_since(a.since);
   if (a.recent < 0) fail("--recent must be 0 or more, got ", a.recent);
-  // Reporting must not leave an empty ledger behind where none was.
-  if (!std::filesystem::exists(db))
-    fail("no ledger at '", db, "' yet: tandem serve records one as it routes requests (or pass --db PATH)");
-  const router::Ledger ledger(db);
-  const router::LedgerSummary summary = ledger.summary(since);
-  const auto recent = a.recent > 0 ? ledger.entries(since, a.recent) : std::vector<router::LedgerEntry>{};
+  // No ledger yet (a fresh install): an empty summary, and reporting must not leave an
+  // empty database behind where none was.
+  const bool exists = std::filesystem::exists(db);
+  std::optional<router::Ledger> ledger;
+  if (exists) ledger.emplace(db);
+  const router::LedgerSummary summary = ledger ? ledger->summary(since) : router::LedgerSummary{};
+  const auto recent = ledger && a.recent > 0 ? ledger->entries(since, a.recent) : std::vector<router::LedgerEntry>{};
   if (a.json) {
     nlohmann::ordered_json j = summary_json(db, since, summary);
     if (a.recent > 0) {
@@ -133,6 +135,7 @@ void run_ledger(const LedgerArgs& a) {
     return;
   }
   print_summary(db, since, summary);
+  if (!exists) std::printf("\n(no ledger at %s yet: tandem serve and chat --router record one as they route)\n", db.c_str());
   if (a.recent > 0) print_recent(recent);
 }
 

@@ -40,14 +40,15 @@ void add_logits(CLI::App& app) {
   cmd->add_option("-n,--n-predict", n_gen, "greedy tokens to generate")->check(CLI::NonNegativeNumber);
   cmd->add_option("-c,--ctx-size", n_ctx, "context size (0: the model's, capped at 4096)");
   cmd->add_option("-t,--threads", threads, "threads (0: all cores)");
-  cmd->add_option("--kv-type", kv_type, "KV cache type: f32 (default, as the reference goldens), f16, q8_0, q4_0");
+  cmd->add_option("--kv-type", kv_type, "KV cache type: f32 (as the reference goldens), f16, q8_0, q4_0");
   cmd->add_flag("--json", json, "JSON output (the only format)");
   cmd->callback([] {
     auto model = model::Model::load(resolve_model_path(model_path));
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
     auto prompt = tok->encode(read_prompt(text, file), true, false);
     if (prompt.empty()) fail("the prompt is empty and the model adds no BOS: nothing to evaluate");
-    model::Context ctx(model, {.n_ctx = n_ctx, .n_threads = threads, .kv_type = parse_kv_type(kv_type)});
+    model::Context ctx(model, {.n_ctx = check_context_size(n_ctx), .n_threads = check_threads(threads),
+                               .kv_type = parse_kv_type(kv_type)});
     if ((int)prompt.size() + n_gen > ctx.n_ctx())
       fail("prompt of ", prompt.size(), " tokens plus ", n_gen, " to generate exceeds the context of ", ctx.n_ctx(), " tokens");
     ctx.eval(prompt, true);

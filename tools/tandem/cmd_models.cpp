@@ -1,8 +1,11 @@
 // tandem models: the on-device model store. Nothing is downloaded unless the user
 // asks here; until a model is installed the router has no device tier.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -63,7 +66,7 @@ void run_list(const ModelsArgs& a) {
 void run_add(const ModelsArgs& a) {
   ModelStore store = open_store(a);
   const std::vector<InstalledModel> before = store.list();
-  const InstalledModel m = store.add(a.source, {.name = a.name, .expected_sha256 = a.sha256, .progress = true});
+  const InstalledModel m = store.add(a.source, {.name = a.name, .expected_sha256 = a.sha256, .progress = isatty(STDERR_FILENO) != 0});
   const bool already = std::any_of(before.begin(), before.end(),
                                    [&](const InstalledModel& b) { return b.name == m.name && b.sha256 == m.sha256; });
   std::printf("%s %s (%s, %s) at %s\nsha256 %s\n", already ? "already installed:" : "installed", m.name.c_str(),
@@ -92,7 +95,10 @@ void run_path(const ModelsArgs& a) {
 
 void add_models(CLI::App& app) {
   auto* models = app.add_subcommand("models", "Install, list and remove on-device models (the store the router uses)");
-  models->require_subcommand(1);
+  // A bare `tandem models` prints this command's help (its subcommands).
+  models->callback([models] {
+    if (models->get_subcommands().empty()) std::cout << models->help();
+  });
   static ModelsArgs args;
   const std::string dir_help = "store directory (default $TANDEM_HOME/models, $XDG_DATA_HOME/tandem/models or ~/.local/share/tandem/models)";
 

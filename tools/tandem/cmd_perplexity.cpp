@@ -67,6 +67,8 @@ void add_perplexity(CLI::App& app) {
   weights.add_to(cmd);
   cmd->callback([] {
     const std::string path = resolve_model_path(model_path);
+    check_context_size(n_ctx);
+    threads = check_threads(threads);
     if (kl_divergence && kl_base.empty()) fail("--kl-divergence needs --kl-divergence-base FILE (written by the reference model)");
     if (kl_divergence) {
       if (!file.empty() || !tokens_file.empty())
@@ -88,6 +90,7 @@ void add_perplexity(CLI::App& app) {
       tokens = tok->encode(read_prompt("", file), true, false);
     }
     const int ctx = n_ctx > 0 ? n_ctx : std::min(model->hparams().n_ctx_train > 0 ? model->hparams().n_ctx_train : 4096, 4096);
+    warn_context_above_training(ctx, model->hparams().n_ctx_train);
     const auto r = kl_base.empty() ? generate::perplexity(model, tokens, ctx, threads, parse_kv_type(kv_type))
                                    : generate::write_kl_base(model, tokens, ctx, threads, parse_kv_type(kv_type), kl_base);
     if (json)

@@ -11,12 +11,14 @@
 namespace tandem::cli {
 namespace {
 
-constexpr quant::Type kKvTypes[] = {quant::Type::F32, quant::Type::F16, quant::Type::Q8_0, quant::Type::Q4_0};
+// Smallest per token first: the order the budget's answer is read in.
+constexpr quant::Type kKvTypes[] = {quant::Type::Q4_0, quant::Type::Q8_0, quant::Type::F16, quant::Type::F32};
 
 struct PlanArgs {
   std::string model, shape, type = "Q4_K_M", kv_type = "f16", budget;
   int n_ctx = 0;
   bool json = false, all_logits = false;
+  bool type_given = false;  // --type on the command line
 };
 
 std::string lower(std::string_view name) {
@@ -46,22 +48,22 @@ void print_text(const std::string& what, const memory::ModelLayout& m, const mem
               (unsigned long long)p.total_bytes);
 }
 
-nlohmann::json to_json(const std::string& what, const memory::ModelLayout& m, const memory::Plan& p) {
-  nlohmann::json j;
+nlohmann::ordered_json to_json(const std::string& what, const memory::ModelLayout& m, const memory::Plan& p) {
+  nlohmann::ordered_json j;
   j["model"] = what;
   j["arch"] = m.arch;
   j["n_layer"] = m.n_layer;
   j["n_vocab"] = m.n_vocab;
   j["n_ctx"] = p.n_ctx;
   j["kv_type"] = lower(quant::type_name(p.kv_type));
-  nlohmann::json by_type = nlohmann::json::object();
+  nlohmann::ordered_json by_type = nlohmann::ordered_json::object();
   for (const auto& g : p.weights)
     by_type[std::string(quant::type_name(g.type))] = {{"tensors", g.n_tensors}, {"bytes", g.bytes}};
   j["weights"] = {{"bytes", p.weights_bytes}, {"by_type", by_type}, {"repacked_bytes", p.repacked_bytes}};
   j["kv_cache"] = {{"bytes", p.kv_bytes},
                    {"bytes_per_token", p.kv_bytes_per_token},
                    {"bytes_per_token_per_layer", p.kv_bytes_per_token / std::max(1, m.n_layer)}};
-  nlohmann::json compute = nlohmann::json::object(), overhead = nlohmann::json::object();
+  nlohmann::ordered_json compute = nlohmann::ordered_json::object(), overhead = nlohmann::ordered_json::object();
   for (const auto& [name, bytes] : p.compute) compute[name] = bytes;
   for (const auto& [name, bytes] : p.overhead) overhead[name] = bytes;
   j["compute"] = {{"bytes", p.compute_bytes}, {"parts", compute}};
@@ -72,6 +74,9 @@ nlohmann::json to_json(const std::string& what, const memory::ModelLayout& m, co
 
 void run_plan(const PlanArgs& a) {
   if (a.model.empty() == a.shape.empty()) fail("give either -m MODEL.gguf or --shape NAME (with --type)");
+  if (!a.model.empty() && a.type_given)
+    fail("--type goes with --shape; a file's tensor types are its own (quantize it with tandem quantize)");
+  check_context_size(a.n_ctx);
   memory::ModelLayout layout;
   std::string what;
   if (!a.model.empty()) {
@@ -91,12 +96,13 @@ void run_plan(const PlanArgs& a) {
   }
   memory::PlanOptions options{.n_ctx = a.n_ctx, .kv_type = parse_kv_type(a.kv_type), .all_logits = a.all_logits};
   const memory::Plan plan = memory::make_plan(layout, options);
+  warn_context_above_training(a.n_ctx, layout.n_ctx_train);
 
-  nlohmann::json j = to_json(what, layout, plan);
+  nlohmann::ordered_json j = to_json(what, layout, plan);
   if (!a.budget.empty()) {
     const uint64_t budget = memory::parse_size(a.budget);
     const int max_ctx = layout.n_ctx_train > 0 ? layout.n_ctx_train : 32768;
-    nlohmann::json fits = nlohmann::json::object();
+    nlohmann::ordered_json fits = nlohmann::ordered_json::object();
     for (quant::Type kv : kKvTypes) {
       memory::PlanOptions o = options;
       o.kv_type = kv;
@@ -114,7 +120,10 @@ void run_plan(const PlanArgs& a) {
     const auto& b = j["budget"];
     std::printf("\nbudget %s: this plan %s. Largest context (up to %d) per KV type:", a.budget.c_str(),
                 b["fits"].get<bool>() ? "fits" : "does NOT fit", b["max_context"].get<int>());
-    for (auto& [kv, n] : b["largest_context"].items()) std::printf("  %s %d", kv.c_str(), n.get<int>());
+    for (auto& [kv, n] : b["largest_context"].items()) {
+      if (n.get<int>() > 0) std::printf("  %s %d", kv.c_str(), n.get<int>());
+      else std::printf("  %s none", kv.c_str());
+    }
     std::printf("\n");
   }
 }
@@ -126,9 +135,9 @@ void add_plan(CLI::App& app) {
   static PlanArgs args;
   cmd->add_option("-m,--model", args.model, "GGUF file (only its header is read)");
   cmd->add_option("--shape", args.shape, "a model shape instead of a file (e.g. llama-2-7b), see tandem synth");
-  cmd->add_option("--type", args.type, "with --shape: quantization type (default Q4_K_M)");
+  cmd->add_option("--type", args.type, "with --shape: quantization type")->each([](const std::string&) { args.type_given = true; });
   cmd->add_option("-c,--ctx-size", args.n_ctx, "context size in tokens (0: what run uses, the model's capped at 4096)");
-  cmd->add_option("--kv-type", args.kv_type, "KV cache type: f32, f16, q8_0, q4_0 (default f16, as run)");
+  cmd->add_option("--kv-type", args.kv_type, "KV cache type: f32, f16, q8_0, q4_0 (as run)");
   cmd->add_option("--budget", args.budget, "memory budget, e.g. 4GiB: prints the largest context that fits");
   cmd->add_flag("--all-logits", args.all_logits, "keep logits of every batch position (perplexity)");
   cmd->add_flag("--json", args.json, "machine-readable breakdown with \"total_bytes\"");

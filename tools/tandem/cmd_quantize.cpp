@@ -124,6 +124,7 @@ void quantize_file(const std::string& in_path, const std::string& out_path, cons
 
   std::vector<Job> jobs;
   std::map<quant::Type, int> unweighted;  // tensors with importance data whose quantizer takes none
+  std::map<std::string, size_t> fallbacks;  // reason -> tensors
   uint64_t work = 0;
   for (size_t i : quant::llama_cpp_order(descs)) {
     const auto& t = in.tensors()[i];
@@ -138,7 +139,7 @@ void quantize_file(const std::string& in_path, const std::string& out_path, cons
       if (!quant::can_quantize_to(c.type)) fail("no quantizer for ", quant::type_name(c.type), " (tensor '", t.name, "')");
       work += t.n_elements;
     }
-    if (!c.fallback.empty()) std::fprintf(stderr, "warning: %s: %s\n", t.name.c_str(), c.fallback.c_str());
+    if (!c.fallback.empty()) ++fallbacks[c.fallback];
     const float* importance = nullptr;
     if (c.converted && !imatrix_path.empty()) {
       const uint64_t experts = t.dims.size() > 2 ? t.dims[2] : 1;
@@ -156,6 +157,16 @@ void quantize_file(const std::string& in_path, const std::string& out_path, cons
                  "warning: %d %s tensor(s) have importance data, but Tandem's %s quantizer takes none (llama-quantize's "
                  "does): they are quantized as without an importance matrix\n",
                  count, std::string(quant::type_name(type)).c_str(), std::string(quant::type_name(type)).c_str());
+  // One line for all of them: a model's small tensors often share one reason.
+  if (!fallbacks.empty()) {
+    std::string reasons;
+    size_t n = 0;
+    for (const auto& [reason, count] : fallbacks) {
+      reasons += (reasons.empty() ? "" : "; ") + reason + " (" + std::to_string(count) + (count == 1 ? " tensor)" : " tensors)");
+      n += count;
+    }
+    std::fprintf(stderr, "warning: %zu of %zu tensors use a fallback type: %s\n", n, descs.size(), reasons.c_str());
+  }
 
   gguf::Writer writer;
   for (const auto& [key, value] : in.metadata()) writer.set(key, value);
@@ -197,10 +208,10 @@ void add_quantize(CLI::App& app) {
   for (auto n : quant::recipe_names()) names += (names.empty() ? "" : ", ") + std::string(n);
   cmd->add_option("type", type, "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K_M, Q4_K_M, Q5_K_M, Q6_K, IQ4_XS, ... (" + names + ")")
       ->required();
-  cmd->add_option("-t,--threads", n_threads, "Threads (0: all cores)");
-  cmd->add_flag("--allow-requantize", allow_requantize, "Allow an already quantized input (loses quality)");
+  cmd->add_option("-t,--threads", n_threads, "threads (0: all cores)");
+  cmd->add_flag("--allow-requantize", allow_requantize, "allow an already quantized input (loses quality)");
   cmd->add_option("--imatrix", imatrix_path,
-                  "Importance matrix from llama-imatrix (GGUF or legacy .dat), used by the IQ4_NL, IQ4_XS, Q4_K, Q5_K "
+                  "importance matrix from llama-imatrix (GGUF or legacy .dat), used by the IQ4_NL, IQ4_XS, Q4_K, Q5_K "
                   "and Q6_K quantizers and the mixes");
   cmd->callback([] { quantize_file(in_path, out_path, type, n_threads, allow_requantize, imatrix_path); });
 }

@@ -32,8 +32,8 @@ void add_run(CLI::App& app) {
   flags.add_to(cmd);
   speculative.add_to(cmd);
   cmd->add_option("-p,--prompt", text, "prompt text");
-  cmd->add_option("-f,--file", file, "read the prompt from a file");
-  cmd->add_flag("-v,--verbose", verbose, "print timings to stderr");
+  cmd->add_option("-f,--file", file, "read the prompt from a file (- : standard input); it is not echoed");
+  cmd->add_flag("-v,--verbose", verbose, "print timings to stderr, on a line of their own");
   cmd->add_option("--logprobs", logprobs,
                   "print each generated token's log-probability and N alternatives (0-20) to stderr, one JSON "
                   "object per line")
@@ -50,8 +50,12 @@ void add_run(CLI::App& app) {
     if (prompt.empty()) fail("the prompt is empty and the model adds no BOS token: give a prompt with -p");
     generate::Session session(model, *tok, context_options);
     if (!speculative.draft.empty()) session.set_draft(model::Model::from_file(flags.weights.open(speculative.draft)));
-    std::fputs(prompt_text.c_str(), stdout);
-    std::fflush(stdout);
+    // -p TEXT is echoed before its continuation, as llama.cpp does; a -f FILE prompt is not
+    // (it may be long, and the user has it).
+    if (file.empty()) {
+      std::fputs(prompt_text.c_str(), stdout);
+      std::fflush(stdout);
+    }
     auto result = session.generate(prompt, options, generate::OnPiece([&](const generate::Piece& piece) {
       std::fwrite(piece.text.data(), 1, piece.text.size(), stdout);
       std::fflush(stdout);
@@ -59,6 +63,7 @@ void add_run(CLI::App& app) {
       return true;
     }));
     std::fputs("\n", stdout);
+    std::fflush(stdout);  // the text ends before the timings start, when both go to one terminal or file
     if (verbose)
       std::fprintf(stderr, "prompt: %d tokens in %.3f s (%.1f t/s); generated %zu tokens in %.3f s (%.1f t/s); finish: %s\n",
                    result.n_prompt, result.prompt_seconds, result.n_prompt / std::max(result.prompt_seconds, 1e-9),

@@ -2,7 +2,11 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "commands.h"
@@ -25,9 +29,11 @@ void add_serve(CLI::App& app) {
   static server::ServerOptions options;
   static std::string model, mem_budget;
   static double max_body_mb = 2;
-  cmd->add_option("-m,--model", model, "GGUF file (default: $TANDEM_MODEL, then ../shared/models/stories260K.gguf)");
+  cmd->add_option("-m,--model", model, "GGUF file (default: $TANDEM_MODEL, then the shared stories260K.gguf; tandem --help says where)");
   cmd->add_option("--host", options.host, "address to listen on (default: loopback only)");
-  cmd->add_option("--port", options.port, "port (0: any free port; the chosen one is printed)");
+  cmd->add_option("--port", options.port, "port (0: any free port; the chosen one is printed)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   cmd->add_option("--api-key", options.api_key, "require 'Authorization: Bearer KEY' on /v1/* and /metrics");
   cmd->add_option("--parallel", options.n_slots, "sequences generated at once (slots)")->check(CLI::Range(1, 64));
   cmd->add_option("--queue", options.queue_capacity, "requests waiting for a slot before 429")->check(CLI::Range(0, 4096));
@@ -57,6 +63,8 @@ void add_serve(CLI::App& app) {
   cmd->add_option("--ledger", ledger, "SQLite ledger of routed requests (default: ~/.local/share/tandem/ledger.sqlite)");
   cmd->callback([] {
     if (!router_config.empty() && !cloud_url.empty()) fail("give either --router CONFIG or --cloud-url, not both");
+    options.n_ctx = check_context_size(options.n_ctx);
+    options.n_threads = check_threads(options.n_threads);
     if (!router_config.empty()) {
       options.routing = router::load_router_config(router_config);
     } else if (!cloud_url.empty()) {
@@ -95,7 +103,7 @@ void add_serve(CLI::App& app) {
     options.chat_page = kChatPage;
 
     // Signals go to one waiting thread, which stops the server cleanly.
-    sigset_t signals;
+    static sigset_t signals;  // static: the stopper thread outlives this function
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
@@ -105,10 +113,20 @@ void add_serve(CLI::App& app) {
     server::HttpServer server(options);
     const int port = server.bind();
     std::thread listener([&] { server.listen(); });
+    // The first SIGINT/SIGTERM stops the server: generations in flight end as cancelled
+    // (their clients get what was generated), and serve exits once they have. A second
+    // one does not wait for that.
+    static std::atomic<bool> stopping{false}, stop_returned{false};
     std::thread stopper([&] {
       int received = 0;
       sigwait(&signals, &received);
+      stopping = true;
+      std::fprintf(stderr, "tandem serve: SIG%s received, stopping (again to exit at once)\n", sigabbrev_np(received));
       server.stop();
+      stop_returned = true;
+      sigwait(&signals, &received);
+      std::fprintf(stderr, "tandem serve: SIG%s received again, exiting now\n", sigabbrev_np(received));
+      std::_Exit(128 + received);
     });
     stopper.detach();
     std::fprintf(stdout, "tandem serve: listening on http://%s:%d (loading %s)\n", options.host.c_str(), port,
@@ -121,9 +139,13 @@ void add_serve(CLI::App& app) {
       listener.join();
       throw;
     }
-    std::fprintf(stdout, "tandem serve: ready\n");
-    std::fflush(stdout);
+    if (!stopping) {
+      std::fprintf(stdout, "tandem serve: ready\n");
+      std::fflush(stdout);
+    }
     listener.join();
+    while (stopping && !stop_returned) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // server outlives stop()
+    std::fprintf(stderr, "tandem serve: stopped\n");
   });
 }
 

@@ -14,13 +14,14 @@ void add_tokenize(CLI::App& app) {
   static std::string model, text, file;
   static bool add_special = false, parse_special = false, json = false, ids_only = false;
   cmd->add_option("-m,--model", model, "GGUF file (its tokenizer is used)");
-  cmd->add_option("-p,--prompt", text, "text to tokenize");
-  cmd->add_option("-f,--file", file, "read the text from a file, byte for byte");
+  auto* prompt_option = cmd->add_option("-p,--prompt", text, "text to tokenize");
+  auto* file_option = cmd->add_option("-f,--file", file, "read the text from a file, byte for byte (- : standard input)");
   cmd->add_flag("--add-special", add_special, "add BOS/EOS as the model's metadata says");
   cmd->add_flag("--parse-special", parse_special, "turn special-token text such as <|im_start|> into its token");
   cmd->add_flag("--json", json, "print one JSON array of ids");
   cmd->add_flag("--ids", ids_only, "print only the ids, space separated");
-  cmd->callback([] {
+  cmd->callback([prompt_option, file_option] {
+    if (prompt_option->count() == 0 && file_option->count() == 0) fail("tokenize needs the text: -p TEXT or -f FILE");
     auto f = gguf::File::open(resolve_model_path(model));
     auto tok = tokenizer::Tokenizer::from_gguf(f);
     auto ids = tok->encode(read_prompt(text, file), add_special, parse_special);

@@ -1,12 +1,10 @@
 #include "routed_chat.h"
 
 #ifndef TANDEM_NO_SERVER
-#include <unistd.h>
-
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 
+#include "chat_repl.h"
 #include "core/error.h"
 #include "generate/session.h"
 #include "router/config.h"
@@ -34,7 +32,7 @@ void run_routed_chat(const RoutedChatOptions& options) {
   if (!path.empty()) {
     model = model::Model::load(path);
     tok = tokenizer::Tokenizer::from_gguf(model->file());
-    format = tokenizer::ChatFormat::of(model->file(), *tok, options.chat_template, true);
+    format = tokenizer::ChatFormat::of(model->file(), *tok, options.chat_template);
     session = std::make_unique<generate::Session>(model, *tok, context);
   } else {
     std::fprintf(stderr, "tandem chat: no device model installed: every turn goes to the cloud or is refused\n");
@@ -42,44 +40,46 @@ void run_routed_chat(const RoutedChatOptions& options) {
   router::Router router(std::move(config), session ? session->n_ctx() : 0);
   const router::Device device{session.get(), std::filesystem::path(path).filename().string()};
 
-  std::vector<tokenizer::ChatMessage> messages;
-  if (!options.system_prompt.empty()) messages.push_back({"system", options.system_prompt});
-  const bool interactive = isatty(STDIN_FILENO);
-  std::string line;
-  for (;;) {
-    if (interactive) std::fputs("> ", stdout), std::fflush(stdout);
-    if (!std::getline(std::cin, line)) break;
-    if (line.empty()) continue;
-    messages.push_back({"user", line});
-    router::RouteNote note;
-    try {
-      router::RoutedGeneration generation(
-          &router, device,
-          router::chat_request(messages, options.generation, options.json_schema ? &*options.json_schema : nullptr,
-                               session.get(), format ? &*format : nullptr));
-      note = generation.start();
-      if (generation.refused()) fail("[", note.header(), "] ", generation.refusal_message());
-      if (generation.device_cannot_serve()) fail("[", note.header(), "] the device cannot serve this request");
-      std::string answer;
-      router::RoutedCallbacks callbacks;
-      callbacks.on_piece = [&](const router::RoutedPiece& piece) {
-        answer += piece.text;
-        std::fwrite(piece.text.data(), 1, piece.text.size(), stdout);
-        std::fflush(stdout);
-        return true;
-      };
-      callbacks.on_route = [&](const router::RouteNote& changed) { note = changed; };
-      const router::RoutedOutcome outcome = generation.run(callbacks);
-      std::fputs("\n", stdout);
-      if (!outcome.error.empty()) fail("[", note.header(), "] ", outcome.error);
-      std::fprintf(stderr, "[route: %s]\n", note.header().c_str());
-      messages.push_back({"assistant", answer});
-    } catch (const Error& error) {
-      // One refused or failed turn does not end the chat; it is not kept in the history.
-      std::fprintf(stderr, "error: %s\n", error.what());
-      messages.pop_back();
-    }
+  ChatEngine engine;
+  engine.banner = {"tandem chat --router " + options.router_config + ": device " +
+                   (path.empty() ? std::string("none installed") : device.model + ", context " + std::to_string(session->n_ctx()) + " tokens")};
+  if (format) engine.banner.push_back("chat template (device): " + format->description());
+  if (session) {
+    // The device's context decides what is kept: a turn the device cannot hold would
+    // be routed away from it only because the history grew.
+    engine.prompt_tokens = [&](const std::vector<tokenizer::ChatMessage>& messages) {
+      return int(format->prompt(*tok, messages).size());
+    };
+    engine.prompt_budget = chat_prompt_budget(session->n_ctx(), options.generation.max_tokens);
   }
+  engine.reply = [&](const std::vector<tokenizer::ChatMessage>& messages,
+                     const std::function<bool(std::string_view)>& on_text) {
+    router::RoutedGeneration generation(
+        &router, device,
+        router::chat_request(messages, options.generation, options.json_schema ? &*options.json_schema : nullptr,
+                             session.get(), format ? &*format : nullptr));
+    router::RouteNote note = generation.start();
+    if (generation.refused()) fail("[", note.header(), "] ", generation.refusal_message());
+    if (generation.device_cannot_serve()) fail("[", note.header(), "] the device cannot serve this request");
+    ChatReply reply;
+    router::RoutedCallbacks callbacks;
+    callbacks.on_piece = [&](const router::RoutedPiece& piece) {
+      reply.text += piece.text;
+      if (!on_text(piece.text)) reply.cancelled = true;
+      return !reply.cancelled;
+    };
+    callbacks.on_route = [&](const router::RouteNote& changed) { note = changed; };
+    callbacks.on_wait = [&] {  // Ctrl-C while the cloud has not answered yet
+      if (!on_text("")) reply.cancelled = true;
+      return !reply.cancelled;
+    };
+    const router::RoutedOutcome outcome = generation.run(callbacks);
+    if (!outcome.error.empty()) fail("[", note.header(), "] ", outcome.error);
+    if (outcome.device) reply.context_full = outcome.device->finish == generate::FinishReason::ContextFull;
+    reply.note = "[route: " + note.header() + "]";
+    return reply;
+  };
+  run_chat_repl(engine, options.system_prompt);
 }
 
 }  // namespace tandem::cli

@@ -52,30 +52,31 @@ struct GenerationFlags {
 
   void add_to(CLI::App* cmd) {
     weights.add_to(cmd);
-    cmd->add_option("-m,--model", model, "GGUF file (default: $TANDEM_MODEL, then ../shared/models/stories260K.gguf)");
+    cmd->add_option("-m,--model", model, "GGUF file (default: $TANDEM_MODEL, then the shared stories260K.gguf; tandem --help says where)");
     cmd->add_option("-n,--n-predict", n_predict, "tokens to generate (-1: until end of text or context full)");
     cmd->add_option("-c,--ctx-size", n_ctx, "context size in tokens (0: the model's, capped at 4096)");
-    cmd->add_option("-t,--threads", threads, "threads (0: all cores)");
+    cmd->add_option("-t,--threads", threads, "threads (0: all cores; more than the cores is capped)");
     cmd->add_option("--kv-type", kv_type, "KV cache type: f32, f16, q8_0, q4_0");
     cmd->add_option("--mem-budget", mem_budget, "refuse to start if the planned memory exceeds SIZE (e.g. 4GiB)");
     cmd->add_flag("--fit", fit, "with --mem-budget: pick the largest context and KV type that fit instead");
-    cmd->add_option("--temp", sampling.temperature, "temperature (0: greedy)");
+    cmd->add_option("--temp", sampling.temperature, "temperature, 0 to 2 (0: greedy)");
     cmd->add_option("--top-k", sampling.top_k, "top-k (0: off)");
-    cmd->add_option("--top-p", sampling.top_p, "top-p (1: off)");
-    cmd->add_option("--min-p", sampling.min_p, "min-p (0: off)");
-    cmd->add_option("--repeat-penalty", sampling.repeat_penalty, "repetition penalty (1: off)");
+    cmd->add_option("--top-p", sampling.top_p, "top-p, 0 to 1 (1: off)");
+    cmd->add_option("--min-p", sampling.min_p, "min-p, 0 to 1 (0: off)");
+    cmd->add_option("--repeat-penalty", sampling.repeat_penalty, "repetition penalty, 0 to 10 (1: off)");
     cmd->add_option("--repeat-last-n", sampling.repeat_last_n, "tokens the penalties look back over");
-    cmd->add_option("--frequency-penalty", sampling.frequency_penalty, "OpenAI-style frequency penalty");
-    cmd->add_option("--presence-penalty", sampling.presence_penalty, "OpenAI-style presence penalty");
-    cmd->add_option("-s,--seed", sampling.seed, "random seed (same seed, same text)");
-    cmd->add_option("--stop", stop, "stop string (repeatable)");
+    cmd->add_option("--frequency-penalty", sampling.frequency_penalty, "frequency penalty, as in OpenAI's API (-2 to 2)");
+    cmd->add_option("--presence-penalty", sampling.presence_penalty, "presence penalty, as in OpenAI's API (-2 to 2)");
+    cmd->add_option("-s,--seed", sampling.seed, "random seed (same seed, same text)")->default_str("random");
+    cmd->add_option("--stop", stop, "stop string (repeatable)")->default_str("");
     cmd->add_flag("--ignore-eos", ignore_eos, "keep generating past the end-of-text token");
     cmd->add_option("--json-schema", json_schema_file,
                     "the output is a JSON document matching this JSON Schema file (subset: docs/api.md)");
   }
 
+  // The server's ranges (generate::sampler_settings) and the CLI's own for -n, -c, -t.
   model::ContextOptions context_options() const {
-    return {.n_ctx = n_ctx, .n_threads = threads, .kv_type = parse_kv_type(kv_type)};
+    return {.n_ctx = check_context_size(n_ctx), .n_threads = check_threads(threads), .kv_type = parse_kv_type(kv_type)};
   }
 
   // Opens the model after checking the memory plan against --mem-budget (which may
@@ -92,7 +93,9 @@ struct GenerationFlags {
     } else if (fit) {
       fail("--fit needs --mem-budget SIZE");
     }
-    return model::Model::from_file(weights.open(path));
+    auto model = model::Model::from_file(weights.open(path));
+    warn_context_above_training(options.n_ctx, model->hparams().n_ctx_train);
+    return model;
   }
 
   // The --json-schema file's JSON, when given; a tandem::Error naming the file otherwise.
@@ -104,6 +107,8 @@ struct GenerationFlags {
   }
 
   generate::GenerateOptions generate_options() const {
+    if (n_predict < -1) fail("-n/--n-predict must be -1 (until the end of text or a full context) or more, got ", n_predict);
+    generate::check_sampler_flags(sampling);
     generate::GenerateOptions o;
     o.max_tokens = n_predict;
     o.sampling = sampling;
