@@ -12,8 +12,10 @@ file(GLOB TANDEM_FUZZ_SOURCES CONFIGURE_DEPENDS
      ${PROJECT_SOURCE_DIR}/src/tokenizer/*.cpp ${PROJECT_SOURCE_DIR}/src/generate/json_constraint.cpp
      ${PROJECT_SOURCE_DIR}/src/router/config.cpp ${PROJECT_SOURCE_DIR}/src/router/policy.cpp
      ${PROJECT_SOURCE_DIR}/src/router/difficulty.cpp ${PROJECT_SOURCE_DIR}/src/router/privacy*.cpp
-     ${PROJECT_SOURCE_DIR}/src/router/redaction.cpp ${PROJECT_SOURCE_DIR}/src/model_store/*.cpp)
-add_library(tandem_fuzz_lib STATIC ${TANDEM_FUZZ_SOURCES})
+     ${PROJECT_SOURCE_DIR}/src/router/redaction.cpp ${PROJECT_SOURCE_DIR}/src/model_store/*.cpp
+     ${PROJECT_SOURCE_DIR}/src/privacy/*.cpp)
+# The privacy verdict runs the classifier, whose model is embedded (src/privacy/privacy.cmake).
+add_library(tandem_fuzz_lib STATIC ${TANDEM_FUZZ_SOURCES} ${TANDEM_PRIVACY_MODEL_ASM})
 target_include_directories(tandem_fuzz_lib PUBLIC ${PROJECT_SOURCE_DIR}/src ${PROJECT_SOURCE_DIR}/include)
 target_compile_options(tandem_fuzz_lib PRIVATE ${TANDEM_FUZZ_FLAGS} -fsanitize=fuzzer-no-link)
 find_package(PkgConfig REQUIRED)
