@@ -1,8 +1,8 @@
 // llama.cpp's tokenizer test vectors: every string of every vocabulary in
 // shared/tokenizers must encode to exactly the expected ids, and byte-level
-// BPE must decode back to the original text. The real Qwen3 and Gemma 3 vocabularies, and the
-// newer families' tokenizers whose vocabularies are not available on the closest real
-// vocabulary under their own pre-tokenizer or flags, with ids from llama.cpp (tests/data/tokenizers).
+// BPE must decode back to the original text. Ids from llama.cpp in tests/data/tokenizers: the
+// real Qwen3 and Gemma 3 vocabularies, and the newer families whose vocabularies are not
+// available, on the closest real vocabulary under their own pre-tokenizer or flags.
 #include <gtest/gtest.h>
 
 #include <fstream>
