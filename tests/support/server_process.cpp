@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <stdexcept>
 #include <thread>
@@ -114,11 +115,20 @@ std::string node_modules(const std::string& cache_name, const std::string& packa
   fs::create_directories(cache);
   const int lock = open((cache / ".lock").c_str(), O_CREAT | O_RDWR, 0644);
   if (lock >= 0) flock(lock, LOCK_EX);
-  fs::copy_file(fs::path(TANDEM_SOURCE_DIR) / "tests/e2e/node/package.json", cache / "package.json",
-                fs::copy_options::overwrite_existing);
-  bool ok = fs::exists(cache / "node_modules" / package / "package.json");
-  if (!ok) {
-    const std::string cmd = "cd '" + cache.string() + "' && npm install --no-audit --no-fund >/dev/null 2>&1";
+  // The versions are pinned by the lockfile: npm ci installs exactly those, again whenever
+  // the lockfile changed since the cache was filled.
+  const fs::path source = fs::path(TANDEM_SOURCE_DIR) / "tests/e2e/node";
+  auto read = [](const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const bool current = read(source / "package-lock.json") == read(cache / "package-lock.json") &&
+                       fs::exists(cache / "node_modules" / package / "package.json");
+  bool ok = current;
+  if (!current) {
+    for (const char* name : {"package.json", "package-lock.json"})
+      fs::copy_file(source / name, cache / name, fs::copy_options::overwrite_existing);
+    const std::string cmd = "cd '" + cache.string() + "' && npm ci --ignore-scripts --no-audit --no-fund >/dev/null 2>&1";
     ok = std::system(cmd.c_str()) == 0;
   }
   if (lock >= 0) close(lock);  // releases the lock
