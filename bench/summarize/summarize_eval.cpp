@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
 
     auto model = model::Model::load(model_path);
     auto tok = tokenizer::Tokenizer::from_gguf(model->file());
-    const auto format = tokenizer::ChatFormat::of(model->file(), *tok, "", true);
+    const auto format = tokenizer::ChatFormat::of(model->file(), *tok, "");
     generate::Session session(model, *tok, model::ContextOptions{.n_ctx = n_ctx, .n_threads = threads});
     const assistant::Tasks tasks = assistant::Tasks::load();
     const assistant::Engine engine{nullptr, &session, &format, "", &tasks};
