@@ -17,8 +17,10 @@ namespace {
 // itself (binary, C++ runtime, thread stacks touched) and the tokenizer's tables per
 // vocabulary entry (the parsed GGUF arrays plus the tokenizer's own strings and hash
 // maps) and per merge: `tandem tokenize` peaks at 10.0 MiB on tinyllama (32000 entries)
-// and 50.7 MiB on qwen2.5 (151936 entries, 151387 merges).
-constexpr uint64_t kProcessBytes = 6ull << 20;
+// and 50.7 MiB on qwen2.5 (151936 entries, 151387 merges). The CLI's shared libraries count
+// too: the assistant's document readers (poppler with its image and font libraries, libxml2
+// with ICU) and libedit added 1.5-3.4 MiB of peak RSS to `tandem run`.
+constexpr uint64_t kProcessBytes = 11ull << 20;
 // Kernel scratch: the legacy tile's prepared activation rows (1.25 bytes per value of a
 // batch row, one buffer shared by the threads since session 4; per thread before), and
 // since session 6 Q6_K's (1.07 bytes per value; a second buffer only in a call that mixes
