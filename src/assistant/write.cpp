@@ -41,6 +41,12 @@ WriteJob::WriteJob(const Engine& engine, WriteOptions o, Routing routing) : engi
                       {"tone", tone.empty() ? "" : fill(t.tone, {{"tone", tone}})},
                       {"input", input.empty() ? "" : fill(t.input, {{"input", input}})}});
   messages_ = {{"system", t.system}, {"user", user}};
+  // The router judges the user's words, not the task's template around them.
+  for (const std::string* part : {&instructions, &tone, &input}) {
+    if (part->empty()) continue;
+    if (!user_text_.empty()) user_text_ += "\n\n";
+    user_text_ += *part;
+  }
   if (o.sampling.max_tokens && *o.sampling.max_tokens < 1) throw AppError("invalid_value", "max_tokens must be at least 1");
   options_.max_tokens = o.sampling.max_tokens.value_or(task->max_tokens);
   options_.sampling = o.sampling.apply(task->sampling);
@@ -59,6 +65,7 @@ const router::RouteNote& WriteJob::start() {
   router::RoutedRequest request = router::chat_request(messages_, options_, nullptr, engine_.device, engine_.format);
   request.preference = routing_.preference;
   request.data_tags = routing_.data_tags;
+  request.route_text = user_text_;
   generation_ = std::make_unique<router::RoutedGeneration>(
       engine_.router, router::Device{engine_.device, engine_.device_model}, std::move(request));
   note_ = detail::start(*generation_);

@@ -39,6 +39,7 @@ class WriteJob {
   Engine engine_;
   Routing routing_;
   std::string language_;
+  std::string user_text_;  // what the user wrote (instructions, tone, input): what the router judges
   std::vector<tokenizer::ChatMessage> messages_;
   generate::GenerateOptions options_;
   std::unique_ptr<router::RoutedGeneration> generation_;

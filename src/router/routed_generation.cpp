@@ -180,8 +180,8 @@ const RouteNote& RoutedGeneration::start() {
     if (decision_.route == Route::Cloud && !cloud_) fail("routed generation: a cloud decision without a cloud");
   } else {
     RouteInput input;
-    input.text = request_text(request_.body);
-    input.task_text = request_task_text(request_.body);
+    input.text = request_.route_text ? *request_.route_text : request_text(request_.body);
+    input.task_text = request_.route_text ? *request_.route_text : request_task_text(request_.body);
     input.preference = request_.preference.value_or(router_->config().preference);
     input.data_tags = request_.data_tags;
     input.strictness = request_.strictness;

@@ -46,6 +46,10 @@ struct RoutedRequest {
   std::optional<Routed> decided;
   std::vector<std::string> data_tags;
   std::optional<Strictness> strictness;  // the request's own privacy setting (only ever tightens)
+  // What the policy reads instead of the body's text: an app's request whose fixed wording
+  // (a task template written by the project) must not count as the user's data. The cloud
+  // still gets the whole body, redacted when the decision says so.
+  std::optional<std::string> route_text;
   // The device's prompt and options; absent when the device cannot serve the request.
   std::optional<generate::GenerationRequest> device;
   int device_prompt_tokens = 0;  // without `device`: how long its prompt would be (0: unknown)
