@@ -4,6 +4,7 @@
 
 #include "assistant/text.h"
 #include "router/openai_body.h"
+#include "router/privacy.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tandem::assistant {
@@ -323,9 +324,19 @@ const router::RouteNote& SummaryJob::start() {
     const int one_call = plan_.document_tokens + (plan_.n_ctx - plan_.single_budget) - kSlack;
     need = plan_.single ? one_call : std::max(one_call, plan_.n_ctx);
   }
-  std::string text = s.document;
-  if (!s.options.focus.empty()) text += "\n\n" + s.options.focus;
-  const router::Routed routed = router->route(input(std::move(text), need));
+  // As a whole: the pattern scanners over the entire text, for a value a chunk boundary cut
+  // in two. The classifier judged each chunk above and does not judge the whole: it is
+  // trained on request-sized text, and over a long document its evidence only accumulates.
+  const std::vector<router::PiiFinding> whole = router::find_pii(s.document);
+  if (!whole.empty()) {
+    const std::string reason = "privacy:" + whole.front().kind + ";whole_document";
+    if (!s.engine.device) s.refuse(reason + ";device:no_device_model");
+    s.note = {"device", reason, false};
+    return s.note;
+  }
+  // The rest of the policy (preference, network, size, difficulty) reads the job: the
+  // document's size as prompt_tokens, and the user's own question.
+  const router::Routed routed = router->route(input(s.options.focus, need));
   const router::Decision& d = routed.decision;
   if (d.route == router::Route::Device) {
     s.note = {"device", d.reason, false};

@@ -16,6 +16,8 @@
 #include "assistant/text.h"
 #include "generate/session.h"
 #include "router/config.h"
+#include "support/public_text.h"
+#include "support/route_reason.h"
 #include "support/server_process.h"
 #include "support/test_paths.h"
 #include "tokenizer/tokenizer.h"
@@ -34,6 +36,8 @@ std::string stories_text(size_t bytes) {
   while (!valid_utf8(text)) text.pop_back();
   return text;
 }
+
+using test::public_text;
 
 struct Device {
   Device(const std::string& path, int n_ctx) {
@@ -282,9 +286,9 @@ class SummarizeRouted : public ::testing::Test {
 TEST_F(SummarizeRouted, ALongPublicDocumentGoesToTheCloudInOneRequest) {
   Device device(kStories, 512);
   router::Router router(config(), device.session->n_ctx());
-  SummaryJob job(device.engine(&router), stories_text(6000), greedy());
+  SummaryJob job(device.engine(&router), public_text(6000), greedy());
   const Observed r = run(job);
-  EXPECT_EQ(r.result.note.header(), "cloud; reason=capability:context");
+  EXPECT_EQ(test::without_scores(r.result.note.header()), "cloud; reason=capability:context;privacy:none_found");
   ASSERT_EQ(r.calls.size(), 1u);
   EXPECT_EQ(r.calls[0].phase, "cloud");
   EXPECT_FALSE(r.result.text.empty());
@@ -295,7 +299,7 @@ TEST_F(SummarizeRouted, ALongPublicDocumentGoesToTheCloudInOneRequest) {
 TEST_F(SummarizeRouted, OnePrivateChunkKeepsTheWholeJobOnTheDevice) {
   Device device(kStories, 512);
   router::Router router(config(), device.session->n_ctx());
-  std::string text = stories_text(6000);
+  std::string text = public_text(6000);
   // An e-mail address in the middle of the document: only the chunk holding it is private.
   const size_t middle = text.find("\n", text.size() / 2);
   text.insert(middle, "\nIf you find the ball, write to me at liwei1987@qq.com please.\n");
@@ -303,7 +307,7 @@ TEST_F(SummarizeRouted, OnePrivateChunkKeepsTheWholeJobOnTheDevice) {
   ASSERT_GE(job.plan().chunks.size(), 3u);
   const Observed r = run(job);
   EXPECT_EQ(r.result.note.route, "device");
-  EXPECT_EQ(r.result.note.reason.rfind("privacy:email;chunk:", 0), 0u) << r.result.note.reason;
+  EXPECT_EQ(test::without_scores(r.result.note.reason).rfind("privacy:email;chunk:", 0), 0u) << r.result.note.reason;
   EXPECT_NE(r.result.note.reason.find("/" + std::to_string(job.plan().chunks.size())), std::string::npos);
   EXPECT_EQ(cloud_requests(), 0);  // not one chunk left the device
   const router::LedgerSummary ledger = router.ledger().summary();
@@ -317,20 +321,20 @@ TEST_F(SummarizeRouted, PrivateDataTagsAndDeviceOnlyStayOnTheDeviceInPieces) {
   router::Router router(config(), device.session->n_ctx());
   Routing tagged;
   tagged.data_tags = {"messages"};
-  SummaryJob job(device.engine(&router), stories_text(6000), greedy(), tagged);
-  EXPECT_EQ(job.start().reason, "privacy:tag_messages;chunk:1/" + std::to_string(job.plan().chunks.size()));
+  SummaryJob job(device.engine(&router), public_text(6000), greedy(), tagged);
+  EXPECT_EQ(test::without_scores(job.start().reason), "privacy:tag_messages;chunk:1/" + std::to_string(job.plan().chunks.size()));
   Routing device_only;
   device_only.preference = router::Preference::DeviceOnly;
-  SummaryJob local(device.engine(&router), stories_text(6000), greedy(), device_only);
-  EXPECT_EQ(local.start().header(), "device; reason=preference:device-only;map_reduce");
+  SummaryJob local(device.engine(&router), public_text(6000), greedy(), device_only);
+  EXPECT_EQ(test::without_scores(local.start().header()), "device; reason=preference:device-only;map_reduce;privacy:none_found");
   EXPECT_EQ(cloud_requests(), 0);
 }
 
 TEST_F(SummarizeRouted, NoCloudMeansTheDeviceInPieces) {
   Device device(kStories, 512);
   router::Router router(config(false), device.session->n_ctx());
-  SummaryJob job(device.engine(&router), stories_text(6000), greedy());
-  EXPECT_EQ(job.start().header(), "device; reason=network:no_cloud;map_reduce");
+  SummaryJob job(device.engine(&router), public_text(6000), greedy());
+  EXPECT_EQ(test::without_scores(job.start().header()), "device; reason=network:no_cloud;map_reduce;privacy:none_found");
 }
 
 TEST_F(SummarizeRouted, PrivateWithoutADeviceIsRefused) {
@@ -344,7 +348,7 @@ TEST_F(SummarizeRouted, PrivateWithoutADeviceIsRefused) {
   } catch (const AppError& e) {
     EXPECT_EQ(e.code, "route_refused");
     EXPECT_EQ(e.note.route, "refused");
-    EXPECT_EQ(e.note.reason, "privacy:email;chunk:1/1;device:no_device_model");
+    EXPECT_EQ(test::without_scores(e.note.reason), "privacy:email;chunk:1/1;device:no_device_model");
   }
   EXPECT_EQ(router.ledger().summary().refused, 1);
   EXPECT_EQ(cloud_requests(), 0);
@@ -353,7 +357,7 @@ TEST_F(SummarizeRouted, PrivateWithoutADeviceIsRefused) {
 TEST_F(SummarizeRouted, ADeadCloudHandsTheJobToTheDevice) {
   Device device(kStories, 512);
   router::Router router(config(), device.session->n_ctx());
-  SummaryJob job(device.engine(&router), stories_text(6000), greedy());
+  SummaryJob job(device.engine(&router), public_text(6000), greedy());
   router::RouteInput warm;
   warm.text = "hello";
   ASSERT_EQ(router.route(warm).decision.route, router::Route::Device);  // the health probe is cached from here on
