@@ -2,6 +2,8 @@
 // that name the field (a typo must never be a silently ignored setting).
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "core/error.h"
 #include "router/config.h"
 
@@ -14,9 +16,12 @@ TEST(RouterConfig, TheDocumentedExampleParses) {
   EXPECT_DOUBLE_EQ(config.policy.difficulty_threshold, 0.5);
   EXPECT_DOUBLE_EQ(config.daily_budget_fen, 500);
   ASSERT_TRUE(config.device);
-  EXPECT_EQ(config.device->model, "installed:qwen2.5-1.5b-instruct");
+  // A relative model path is relative to the config file: the quick start runs from a checkout.
+  EXPECT_EQ(config.device->model,
+            (std::filesystem::path(TANDEM_SOURCE_DIR) / "examples/../../shared/models/stories260K.gguf").lexically_normal().string());
+  EXPECT_EQ(config.policy.strictness, Strictness::Balanced);
   ASSERT_EQ(config.clouds.size(), 1u);
-  EXPECT_EQ(config.clouds[0].base_url, "http://10.0.0.2:8000/v1");
+  EXPECT_EQ(config.clouds[0].base_url, "http://127.0.0.1:9000/v1");
   EXPECT_DOUBLE_EQ(config.clouds[0].price.per_call_fen, 1.2);
   EXPECT_EQ(config.health.failures_to_open, 3);
 }
