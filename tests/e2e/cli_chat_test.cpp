@@ -169,6 +169,13 @@ class Terminal {
       int status = 0;
       if (waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;
+        // What it wrote last may still sit in the terminal: read it before judging the screen.
+        char rest[4096];
+        for (pollfd p{fd_, POLLIN, 0}; poll(&p, 1, 0) > 0;) {
+          const ssize_t n = read(fd_, rest, sizeof rest);
+          if (n <= 0) break;
+          screen_.append(rest, size_t(n));
+        }
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       }
       // Drains the output while it runs. Once the terminal is closed (EIO) the process
