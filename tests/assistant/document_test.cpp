@@ -13,19 +13,13 @@
 
 #include "core/error.h"
 #include "support/mini_pdf.h"
+#include "support/error_of.h"
 #include "support/test_paths.h"
 
 namespace tandem::assistant {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 

@@ -10,19 +10,13 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "support/error_of.h"
 #include "support/test_paths.h"
 
 namespace tandem::assistant {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(Tasks, TheBuiltInFileHasEveryTaskInBothLanguages) {
   const Tasks tasks = Tasks::builtin();
