@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/packages.sh
-install_packages clang
+install_packages clang python3  # python3: the tokenizer seeds below
 
 smoke=0
 minutes=10
